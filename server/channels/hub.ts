@@ -1,0 +1,327 @@
+import { randomUUID } from "node:crypto";
+import type { ChannelInfo, SubscribeRequest, SubscribeResult, SwitchboardEvent } from "../../lib/protocol";
+import { MAX_HISTORY, publishInputSchema } from "../../lib/protocol";
+import type { z } from "zod";
+import { GroupCommitter, type GroupCommitOptions } from "../history/group-commit";
+import type { HistoryStore, ReadResult } from "../history/store";
+import { Backlog } from "./backlog";
+import { getChannelOrThrow, type ChannelCatalog } from "./catalog";
+import { SwitchboardError } from "./errors";
+import type { FanoutBackend } from "./fanout";
+import { compileFilter, normalizeFilter, type NormalizedFilter } from "./filter";
+import { ChannelSequencer } from "./sequencer";
+import { SubscriberConnection, Subscription, type CloseReason, type Principal, type SubscriberSink } from "./subscriber";
+
+export type ValidPublishInput = z.output<typeof publishInputSchema>;
+
+/** What the hub reports; the Prometheus implementation lives at the edge. */
+export interface HubMetrics {
+  published(channel: string, count: number): void;
+  delivered(channel: string, count: number): void;
+  dropped(channel: string, count: number): void;
+  publishToFanoutSeconds(seconds: number): void;
+  dbWrite(events: number, seconds: number): void;
+}
+
+export interface HubLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface HubOptions {
+  catalog: ChannelCatalog;
+  store: HistoryStore;
+  fanout: FanoutBackend;
+  logger: HubLogger;
+  metrics?: HubMetrics;
+  maxPayloadBytes: number;
+  /** Events one publish call may carry. */
+  maxBatch?: number;
+  maxSubscriptionsPerConnection?: number;
+  groupCommit?: Partial<GroupCommitOptions>;
+  sequencer?: { holdMs?: number; maxHeld?: number };
+}
+
+export interface PendingSubscription {
+  result: SubscribeResult;
+  /** Starts live delivery. Call it after the result has been sent, so live events follow it. */
+  activate(): void;
+}
+
+const noMetrics: HubMetrics = {
+  published() {},
+  delivered() {},
+  dropped() {},
+  publishToFanoutSeconds() {},
+  dbWrite() {},
+};
+
+/**
+ * The channels core: routes publishes into the history store, hands committed events to fanout and
+ * delivers them, in seq order and filtered, to every matching subscription on this node.
+ *
+ * Guarantees, per channel and subscription:
+ * - a publish is acknowledged only after its events are committed;
+ * - a subscriber receives events in increasing seq, never twice, and between the history in its
+ *   subscribe result and its first live event there is no hole: every matching event is in one or
+ *   the other (unless its backlog overflowed, in which case it is told with a gap notice).
+ */
+export class Hub {
+  private readonly committer: GroupCommitter;
+  private readonly sequencers = new Map<string, ChannelSequencer>();
+  private readonly channelSubscriptions = new Map<string, Set<Subscription>>();
+  private readonly connections = new Set<SubscriberConnection>();
+  private readonly metrics: HubMetrics;
+  private readonly maxBatch: number;
+  private readonly maxSubscriptions: number;
+  private started = false;
+  private nextConnectionId = 1;
+
+  constructor(private readonly options: HubOptions) {
+    this.metrics = options.metrics ?? noMetrics;
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
+    this.committer = new GroupCommitter((events) => options.store.append(events), {
+      maxBatch: options.groupCommit?.maxBatch ?? 5000,
+      maxPending: options.groupCommit?.maxPending ?? 100_000,
+      onCommit: (n, s) => this.metrics.dbWrite(n, s),
+    });
+  }
+
+  get catalog() {
+    return this.options.catalog;
+  }
+
+  async start() {
+    const channels = [...this.options.catalog.keys()];
+    await this.options.store.start(channels);
+    const heads = await this.options.store.heads();
+    for (const channel of channels) {
+      this.channelSubscriptions.set(channel, new Set());
+      this.sequencers.set(
+        channel,
+        new ChannelSequencer(heads.get(channel) ?? 0, {
+          holdMs: this.options.sequencer?.holdMs ?? 250,
+          maxHeld: this.options.sequencer?.maxHeld ?? 10_000,
+          fill: async (after, upTo) => {
+            const events: SwitchboardEvent[] = [];
+            for (let cursor = after; cursor < upTo; ) {
+              const page = await this.options.store.read({ channel, after: cursor, upTo, limit: MAX_HISTORY });
+              events.push(...page.events);
+              if (!page.hasMore || page.events.length === 0) break;
+              cursor = page.events.at(-1)!.seq;
+            }
+            return events;
+          },
+          deliver: (events) => this.dispatch(channel, events),
+          onError: (err) => this.options.logger.error({ err, channel }, "could not read missing events from history; retrying"),
+        }),
+      );
+    }
+    await this.options.fanout.start((events) => this.offer(events));
+    this.started = true;
+  }
+
+  /** Refuses new publishes, commits and delivers what was accepted, then closes every connection. */
+  async stop() {
+    await this.committer.close();
+    await this.options.fanout.stop();
+    for (const s of this.sequencers.values()) s.stop();
+    for (const conn of [...this.connections]) this.closeConnection(conn, "shutdown");
+    this.started = false;
+  }
+
+  async publish(principal: Principal, channel: string, inputs: readonly ValidPublishInput[]): Promise<SwitchboardEvent[]> {
+    this.assertStarted();
+    const settings = getChannelOrThrow(this.options.catalog, channel);
+    if (!settings.publishers.includes(principal.role)) {
+      throw new SwitchboardError(
+        "forbidden",
+        principal.role === "viewer"
+          ? "Viewer tokens cannot publish; use a publisher or admin token."
+          : `Only ${settings.publishers.join(" or ")} tokens may publish to "${channel}".`,
+      );
+    }
+    if (inputs.length === 0) throw new SwitchboardError("invalid_request", "No events to publish.");
+    if (inputs.length > this.maxBatch) {
+      throw new SwitchboardError("payload_too_large", `At most ${this.maxBatch} events per publish; got ${inputs.length}.`);
+    }
+    const ts = new Date().toISOString();
+    const events = inputs.map((input) => {
+      const bytes = Buffer.byteLength(JSON.stringify(input.payload));
+      if (bytes > this.options.maxPayloadBytes) {
+        throw new SwitchboardError(
+          "payload_too_large",
+          `Payload is ${bytes} bytes; the limit is ${this.options.maxPayloadBytes} (MAX_PAYLOAD_BYTES).`,
+        );
+      }
+      return {
+        v: 1 as const,
+        id: randomUUID(),
+        channel,
+        type: input.type,
+        ts,
+        agent: input.agent ?? null,
+        project: input.project ?? null,
+        payload: input.payload,
+      };
+    });
+    const committed = await this.committer.append(events);
+    this.metrics.published(channel, committed.length);
+    // This node delivers its own events at once; fanout carries them to the other nodes. A fanout
+    // failure loses nothing: the events are committed and other nodes read holes from history.
+    this.offer(committed);
+    this.options.fanout.publish(committed).catch((err: unknown) => {
+      this.options.logger.warn({ err, channel }, "fanout publish failed; other nodes will read these events from history");
+    });
+    return committed;
+  }
+
+  connect(principal: Principal, sink: SubscriberSink): SubscriberConnection {
+    this.assertStarted();
+    const conn = new SubscriberConnection(`c${this.nextConnectionId++}`, principal, sink, (channel, n) =>
+      this.metrics.delivered(channel, n),
+    );
+    this.connections.add(conn);
+    return conn;
+  }
+
+  disconnect(conn: SubscriberConnection) {
+    conn.closed = true;
+    for (const sub of conn.subscriptions.values()) this.channelSubscriptions.get(sub.channel)?.delete(sub);
+    conn.subscriptions.clear();
+    this.connections.delete(conn);
+  }
+
+  async subscribe(conn: SubscriberConnection, req: SubscribeRequest): Promise<PendingSubscription> {
+    this.assertStarted();
+    const settings = getChannelOrThrow(this.options.catalog, req.channel);
+    if (conn.subscriptions.size >= this.maxSubscriptions) {
+      throw new SwitchboardError("rate_limited", `At most ${this.maxSubscriptions} subscriptions per connection.`);
+    }
+    const filter = normalizeFilter(req.filter);
+    const sub = new Subscription(
+      `${conn.id}.${randomUUID().slice(0, 8)}`,
+      settings.name,
+      conn,
+      compileFilter(filter),
+      new Backlog(settings.maxBacklog, settings.backpressure),
+    );
+    // Register before reading history: whatever commits after the read is then already being
+    // queued here, and whatever the read saw is dropped from the queue by `setFloor`.
+    conn.subscriptions.set(sub.id, sub);
+    this.channelSubscriptions.get(sub.channel)!.add(sub);
+    let read: ReadResult;
+    try {
+      read = await this.readForSubscribe(settings.name, filter, req);
+    } catch (err) {
+      this.removeSubscription(sub);
+      throw err;
+    }
+    if (conn.closed) throw new SwitchboardError("unavailable", "The connection closed during subscribe.");
+    sub.setFloor(read.head);
+    return {
+      result: { subscriptionId: sub.id, history: read.events, head: read.head, truncated: req.since !== undefined && read.hasMore },
+      activate: () => {
+        sub.live = true;
+        conn.schedulePump();
+      },
+    };
+  }
+
+  unsubscribe(conn: SubscriberConnection, subscriptionId: string) {
+    const sub = conn.subscriptions.get(subscriptionId);
+    if (!sub) throw new SwitchboardError("not_found", `No subscription "${subscriptionId}" on this connection.`);
+    this.removeSubscription(sub);
+  }
+
+  /** Oldest-first page of a channel's history, for the HTTP API. */
+  async history(channel: string, query: { after?: number; limit: number; filter?: NormalizedFilter }) {
+    this.assertStarted();
+    const settings = getChannelOrThrow(this.options.catalog, channel);
+    return this.options.store.read({ channel: settings.name, ...query });
+  }
+
+  channels(): ChannelInfo[] {
+    return [...this.options.catalog.keys()].map((name) => ({
+      name,
+      lastSeq: this.sequencers.get(name)?.released ?? 0,
+      subscribers: this.channelSubscriptions.get(name)?.size ?? 0,
+    }));
+  }
+
+  stats() {
+    let subscriptions = 0;
+    for (const set of this.channelSubscriptions.values()) subscriptions += set.size;
+    return { connections: this.connections.size, subscriptions, pendingWrites: this.committer.pendingEvents };
+  }
+
+  /** Tells the sequencers what the store has committed, so events fanout lost are read from history. */
+  async catchUp() {
+    const heads = await this.options.store.heads();
+    for (const [channel, head] of heads) this.sequencers.get(channel)?.catchUp(head);
+  }
+
+  async ping() {
+    await this.options.store.ping();
+  }
+
+  /** Committed events from this node or fanout, in any order. */
+  private offer(events: readonly SwitchboardEvent[]) {
+    const byChannel = new Map<string, SwitchboardEvent[]>();
+    for (const e of events) {
+      const list = byChannel.get(e.channel);
+      if (list) list.push(e);
+      else byChannel.set(e.channel, [e]);
+    }
+    for (const [channel, list] of byChannel) this.sequencers.get(channel)?.offer(list);
+  }
+
+  /** In-order events of one channel, to its subscriptions. */
+  private dispatch(channel: string, events: SwitchboardEvent[]) {
+    const now = Date.now();
+    for (const e of events) this.metrics.publishToFanoutSeconds((now - Date.parse(e.ts)) / 1000);
+    const subs = this.channelSubscriptions.get(channel);
+    if (!subs) return;
+    for (const sub of subs) {
+      let dropped = 0;
+      let overflow = false;
+      for (const e of events) {
+        const r = sub.offer(e);
+        if (r === "dropped-oldest") dropped++;
+        else if (r === "overflow") {
+          overflow = true;
+          break;
+        }
+      }
+      if (dropped) this.metrics.dropped(channel, dropped);
+      if (overflow) {
+        this.options.logger.warn({ connection: sub.connection.id, channel }, "subscriber fell too far behind; disconnecting");
+        this.closeConnection(sub.connection, "slow_consumer");
+      } else if (sub.live) {
+        sub.connection.schedulePump();
+      }
+    }
+  }
+
+  private async readForSubscribe(channel: string, filter: NormalizedFilter, req: SubscribeRequest) {
+    if (req.since !== undefined) return this.options.store.read({ channel, filter, after: req.since, limit: MAX_HISTORY });
+    return this.options.store.read({ channel, filter, limit: req.history ?? 0, newest: true });
+  }
+
+  private removeSubscription(sub: Subscription) {
+    sub.connection.subscriptions.delete(sub.id);
+    this.channelSubscriptions.get(sub.channel)?.delete(sub);
+  }
+
+  private closeConnection(conn: SubscriberConnection, reason: CloseReason) {
+    if (conn.closed) return;
+    this.disconnect(conn);
+    conn.sink.close(reason);
+  }
+
+  private assertStarted() {
+    if (!this.started) throw new SwitchboardError("unavailable", "The hub is not running (not started yet, or shutting down).", { retryAfterSeconds: 1 });
+  }
+}

@@ -1,0 +1,50 @@
+import { z } from "zod";
+
+const bool = z
+  .enum(["1", "0", "true", "false", "on", "off", "yes", "no", ""])
+  .transform((v) => ["1", "true", "on", "yes"].includes(v));
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+/** Every setting the server reads, validated once at start. README's Configuration table mirrors it. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: int(3000, 0),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  /** Unset: an embedded PostgreSQL under DATA_DIR. */
+  DATABASE_URL: z.string().url().optional(),
+  /** Unset: a single node with in-memory fanout. */
+  REDIS_URL: z.string().url().optional(),
+  /** Unset: generated on first start and kept in DATA_DIR/admin-token. */
+  ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters").optional(),
+  DATA_DIR: z.string().min(1).default(".data"),
+  EMBEDDED_PG_PORT: int(54329, 1),
+  DEMO: bool.default(false),
+  /** Events per second the simulated fleet publishes, all channels together. */
+  DEMO_RATE: z.coerce.number().positive().max(10_000).default(8),
+  /** Off: no Next.js pages, only the API and the socket (an API-only node, and the integration tests). */
+  UI: bool.default(true),
+  MAX_PAYLOAD_BYTES: int(64 * 1024, 1),
+  /** Newest events kept per channel. */
+  RETENTION_EVENTS: int(100_000, 1),
+  RETENTION_INTERVAL_MS: int(60_000, 100),
+  /** Events queued per subscription before the backpressure policy applies. */
+  BACKLOG_MAX: int(1000, 1),
+  BACKPRESSURE: z.enum(["drop-oldest", "disconnect"]).default("drop-oldest"),
+  PING_INTERVAL_MS: int(25_000, 100),
+  PING_TIMEOUT_MS: int(20_000, 100),
+  /** Largest HTTP request body (a batch of events). */
+  MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,53 @@
+import type { SwitchboardEvent } from "../../lib/protocol";
+import type { NormalizedFilter } from "../channels/filter";
+
+/** An event accepted by the hub, before the store gives it a seq. */
+export type NewEvent = Omit<SwitchboardEvent, "seq">;
+
+export interface ReadQuery {
+  channel: string;
+  filter?: NormalizedFilter;
+  /** Only events with a greater seq. */
+  after?: number;
+  /** Only events with this seq or lower. */
+  upTo?: number;
+  limit: number;
+  /** The newest `limit` matching events (still returned in ascending seq) instead of the oldest after `after`. */
+  newest?: boolean;
+}
+
+export interface ReadResult {
+  /** Ascending seq. */
+  events: SwitchboardEvent[];
+  /**
+   * The channel's last committed seq, read before the events: every event returned has a seq at or
+   * below it, and every event at or below it was committed when the read ran.
+   */
+  head: number;
+  /** More matching events exist after the last one returned (oldest-first reads only). */
+  hasMore: boolean;
+}
+
+/**
+ * The system of record for events.
+ *
+ * Contract (every implementation passes server/history/history-store.contract.ts):
+ * - `append` is atomic: every event of the call is committed, or none is, and it resolves only after
+ *   the commit. Each channel's seqs start at 1, follow the array order and never skip.
+ * - Commit order equals seq order per channel: when an event with seq n is visible, so is every
+ *   event of that channel with a lower seq (that has not been pruned).
+ * - `read` never returns an event above the `head` it reports.
+ */
+export interface HistoryStore {
+  /** Connects and makes sure every channel has a counter. */
+  start(channels: readonly string[]): Promise<void>;
+  stop(): Promise<void>;
+  append(events: readonly NewEvent[]): Promise<SwitchboardEvent[]>;
+  read(query: ReadQuery): Promise<ReadResult>;
+  /** Last committed seq of every channel. */
+  heads(): Promise<Map<string, number>>;
+  /** Deletes all but the newest `keep` events of a channel; returns how many went. */
+  prune(channel: string, keep: number): Promise<number>;
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+}

@@ -1,0 +1,174 @@
+import http from "node:http";
+import path from "node:path";
+import { Server } from "socket.io";
+import { SOCKET_PATH } from "../lib/protocol";
+import { createStoredToken, loadOrCreateAdminToken, TokenVerifier } from "./auth/tokens";
+import { MemoryFanout } from "./channels/backends/memory";
+import { createCatalog } from "./channels/catalog";
+import { Hub } from "./channels/hub";
+import { createPrismaClient } from "./db/client";
+import { openDatabase } from "./db/database";
+import { applyMigrations } from "./db/migrate";
+import { startDemoFleet } from "./demo/fleet";
+import type { Env } from "./env";
+import { PrismaHistoryStore } from "./history/prisma-store";
+import { startRetention } from "./history/retention";
+import type { Logger } from "./logger";
+import { createHttpApi, type HealthReport } from "./transport/http-api";
+import { createMetrics } from "./transport/metrics";
+import { createPageGate } from "./transport/page-gate";
+import { attachSocketGateway, type SwitchboardServer } from "./transport/socket-gateway";
+
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, "..");
+
+export interface RunningSwitchboard {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts everything in dependency order and returns a stopper that undoes it in reverse: stop
+ * accepting, stop the demo, flush accepted writes, close sockets, then the database and the embedded
+ * server.
+ */
+export async function startSwitchboard(env: Env, logger: Logger, options: { dev: boolean }): Promise<RunningSwitchboard> {
+  const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
+  const stop = async () => {
+    for (const step of cleanups.reverse()) {
+      await step.run().catch((err: unknown) => logger.error({ err, step: step.name }, "shutdown step failed"));
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    const db = await openDatabase(env, (m) => logger.debug({ pg: m }, "embedded postgres"));
+    cleanups.push({ name: "database server", run: db.stop });
+    logger.info({ database: db.kind }, db.kind === "embedded" ? `embedded PostgreSQL in ${path.resolve(env.DATA_DIR, "pg")}` : "using DATABASE_URL");
+    const migrations = await applyMigrations(db.url);
+    if (migrations.applied.length) logger.info({ applied: migrations.applied }, "applied migrations");
+
+    const prisma = createPrismaClient(db.url);
+    cleanups.push({ name: "prisma", run: () => prisma.$disconnect() });
+    const admin = await loadOrCreateAdminToken(env.ADMIN_TOKEN, env.DATA_DIR);
+    const verifier = new TokenVerifier(prisma, admin.token);
+
+    let hub: Hub | null = null;
+    const metrics = createMetrics(() => hub);
+    const fanout = new MemoryFanout();
+    const catalog = createCatalog({ retention: env.RETENTION_EVENTS, maxBacklog: env.BACKLOG_MAX, backpressure: env.BACKPRESSURE });
+    const store = new PrismaHistoryStore(prisma);
+    hub = new Hub({ catalog, store, fanout, logger, metrics: metrics.hubMetrics, maxPayloadBytes: env.MAX_PAYLOAD_BYTES });
+    await hub.start();
+    const runningHub = hub;
+
+    const health = async (): Promise<HealthReport> => {
+      const db = await Promise.race([
+        runningHub.ping().then(() => "up" as const),
+        new Promise<"down">((resolve) => setTimeout(() => resolve("down"), 2000).unref()),
+      ]).catch(() => "down" as const);
+      const redis = fanout.status();
+      return { status: db === "up" && redis !== "down" ? "ok" : "degraded", db, redis };
+    };
+    const api = createHttpApi({
+      hub,
+      verifier,
+      logger,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      health,
+      metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    });
+
+    let pages: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
+    let upgradePages: ((req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => void) | null = null;
+    if (env.UI) {
+      const { default: next } = await import("next");
+      const app = next({ dev: options.dev, dir: PROJECT_ROOT, hostname: env.HOST, port: env.PORT });
+      await app.prepare();
+      const handle = app.getRequestHandler();
+      const gate = createPageGate(verifier);
+      pages = async (req, res) => {
+        if (await gate(req, res)) await handle(req, res);
+      };
+      upgradePages = app.getUpgradeHandler();
+      cleanups.push({ name: "next", run: () => app.close() });
+    }
+
+    const server = http.createServer((req, res) => {
+      api(req, res)
+        .then(async (handled) => {
+          if (handled) return;
+          if (pages) return pages(req, res);
+          res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: { code: "not_found", message: "This node serves the API only (UI=off)." } }));
+        })
+        .catch((err: unknown) => {
+          logger.error({ err, url: req.url }, "request failed");
+          if (!res.headersSent) res.writeHead(500).end();
+        });
+    });
+    server.keepAliveTimeout = 5_000;
+
+    const io: SwitchboardServer = new Server(server, {
+      path: SOCKET_PATH,
+      serveClient: false,
+      pingInterval: env.PING_INTERVAL_MS,
+      pingTimeout: env.PING_TIMEOUT_MS,
+      maxHttpBufferSize: env.MAX_PAYLOAD_BYTES + 16 * 1024,
+      // Next.js (dev) owns the other upgrade requests.
+      destroyUpgrade: false,
+    });
+    if (upgradePages) {
+      const upgrade = upgradePages;
+      server.on("upgrade", (req, socket, head) => {
+        if (!req.url?.startsWith(SOCKET_PATH)) upgrade(req, socket, head);
+      });
+    }
+    attachSocketGateway(io, { hub, verifier, logger });
+
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(env.PORT, env.HOST, () => resolve());
+    });
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : env.PORT;
+    const url = `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST}:${port}`;
+
+    // Run in reverse: stop taking connections, let the hub commit what was accepted (in-flight
+    // requests still get their answers) and close its subscribers, then close what is left.
+    cleanups.push({
+      name: "sockets",
+      run: () =>
+        new Promise<void>((resolve) => {
+          io.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    });
+    cleanups.push({ name: "hub", run: () => runningHub.stop() });
+    cleanups.push({
+      name: "listener",
+      run: async () => {
+        server.close();
+        server.closeIdleConnections();
+      },
+    });
+    const stopRetention = startRetention(store, catalog, env.RETENTION_INTERVAL_MS, logger);
+    cleanups.push({ name: "retention", run: stopRetention });
+
+    if (env.DEMO) {
+      const fleetToken = (await createStoredToken(prisma, "admin", "demo fleet")).token;
+      const fleet = startDemoFleet({ baseUrl: `http://127.0.0.1:${port}`, token: fleetToken, rate: env.DEMO_RATE, logger });
+      cleanups.push({ name: "demo fleet", run: fleet.stop });
+    }
+
+    logger.info({ url }, `Switchboard is listening on ${url}`);
+    if (admin.created) {
+      // Printed once, on the start that created it (it stays in DATA_DIR/admin-token).
+      console.log(`\n  Admin token (shown once): ${admin.token}\n  Sign in: ${url}/login#token=${admin.token}\n`);
+    } else if (env.UI) {
+      console.log(`\n  Sign in at ${url}/login with your admin token (ADMIN_TOKEN or ${path.join(env.DATA_DIR, "admin-token")}).\n`);
+    }
+    return { url, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,221 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import { CHANNEL_NAMES, MAX_HISTORY, filterSchema, publishInputSchema } from "../../lib/protocol";
+import { SwitchboardError } from "../channels/errors";
+import { normalizeFilter } from "../channels/filter";
+import type { Hub } from "../channels/hub";
+import type { Principal } from "../channels/subscriber";
+import type { TokenVerifier } from "../auth/tokens";
+import type { Logger } from "../logger";
+import { clearedSessionCookie, presentedToken, sessionCookie } from "./credentials";
+import { describeZodError, errorBody, httpStatusOf, toSwitchboardError } from "./errors";
+
+export interface HealthReport {
+  status: "ok" | "degraded";
+  db: "up" | "down";
+  redis: "up" | "down" | "disabled";
+}
+
+export interface HttpApiDeps {
+  hub: Hub;
+  verifier: TokenVerifier;
+  logger: Logger;
+  maxBodyBytes: number;
+  health: () => Promise<HealthReport>;
+  metrics: () => Promise<{ contentType: string; body: string }>;
+}
+
+type Handler = (ctx: { req: IncomingMessage; res: ServerResponse; params: string[]; url: URL }) => Promise<void>;
+
+const listParam = (url: URL, name: string) => {
+  const values = url.searchParams.getAll(name).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+};
+
+const historyQuerySchema = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(MAX_HISTORY).default(100),
+});
+
+const publishBodySchema = z.union([publishInputSchema, z.array(publishInputSchema)]);
+const sessionBodySchema = z.object({ token: z.string().min(1).max(256) });
+
+/**
+ * The HTTP API under /api/v1 plus /metrics. Handlers parse, authorize and call the hub; everything
+ * else (ordering, persistence, limits) is the hub's. Returns false for paths it does not own.
+ */
+export function createHttpApi(deps: HttpApiDeps) {
+  const { hub, verifier } = deps;
+
+  async function authenticate(req: IncomingMessage): Promise<Principal> {
+    const principal = await verifier.verify(presentedToken(req.headers));
+    if (!principal) {
+      throw new SwitchboardError("unauthorized", "Missing or invalid token: send `Authorization: Bearer <token>` or sign in.");
+    }
+    return principal;
+  }
+
+  const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
+    {
+      // POST /api/v1/channels/:channel/events – publish one event or an array of up to 1000
+      method: "POST",
+      pattern: /^\/api\/v1\/channels\/([^/]+)\/events$/,
+      handler: async ({ req, res, params }) => {
+        const principal = await authenticate(req);
+        const body = publishBodySchema.safeParse(await readJson(req, deps.maxBodyBytes));
+        if (!body.success) throw new SwitchboardError("invalid_request", describeZodError(body.error));
+        const inputs = Array.isArray(body.data) ? body.data : [body.data];
+        const events = await hub.publish(principal, decodeURIComponent(params[0]!), inputs);
+        sendJson(res, 201, { events });
+      },
+    },
+    {
+      // GET /api/v1/channels/:channel/events?after=&limit=&agent=&project=&type= – history, oldest first
+      method: "GET",
+      pattern: /^\/api\/v1\/channels\/([^/]+)\/events$/,
+      handler: async ({ req, res, params, url }) => {
+        await authenticate(req);
+        const query = historyQuerySchema.safeParse(Object.fromEntries(url.searchParams));
+        if (!query.success) throw new SwitchboardError("invalid_request", describeZodError(query.error));
+        const filter = filterSchema.safeParse(
+          Object.fromEntries(
+            (["agent", "project", "type"] as const).map((k) => [k, listParam(url, k)]).filter(([, v]) => v !== undefined),
+          ),
+        );
+        if (!filter.success) throw new SwitchboardError("invalid_request", describeZodError(filter.error));
+        const page = await hub.history(decodeURIComponent(params[0]!), {
+          after: query.data.after,
+          limit: query.data.limit,
+          filter: normalizeFilter(filter.data),
+        });
+        sendJson(res, 200, {
+          events: page.events,
+          head: page.head,
+          hasMore: page.hasMore,
+          nextAfter: page.events.at(-1)?.seq ?? query.data.after,
+        });
+      },
+    },
+    {
+      // GET /api/v1/channels – the declared channels with their last seq and subscriber count
+      method: "GET",
+      pattern: /^\/api\/v1\/channels$/,
+      handler: async ({ req, res }) => {
+        await authenticate(req);
+        sendJson(res, 200, { channels: hub.channels() });
+      },
+    },
+    {
+      // GET /api/v1/health – database and Redis status; 503 when degraded
+      method: "GET",
+      pattern: /^\/api\/v1\/health$/,
+      handler: async ({ res }) => {
+        const report = await deps.health();
+        sendJson(res, report.status === "ok" ? 200 : 503, report);
+      },
+    },
+    {
+      // POST /api/v1/session – exchange a token for an httpOnly session cookie
+      method: "POST",
+      pattern: /^\/api\/v1\/session$/,
+      handler: async ({ req, res }) => {
+        const body = sessionBodySchema.safeParse(await readJson(req, 4096));
+        if (!body.success) throw new SwitchboardError("invalid_request", describeZodError(body.error));
+        const principal = await verifier.verify(body.data.token);
+        if (!principal) throw new SwitchboardError("unauthorized", "That token is not valid.");
+        res.setHeader("Set-Cookie", sessionCookie(body.data.token, isHttps(req)));
+        sendJson(res, 200, { role: principal.role });
+      },
+    },
+    {
+      // GET /api/v1/session – who the session belongs to
+      method: "GET",
+      pattern: /^\/api\/v1\/session$/,
+      handler: async ({ req, res }) => {
+        const principal = await authenticate(req);
+        sendJson(res, 200, { role: principal.role, channels: CHANNEL_NAMES });
+      },
+    },
+    {
+      // DELETE /api/v1/session – sign out
+      method: "DELETE",
+      pattern: /^\/api\/v1\/session$/,
+      handler: async ({ res }) => {
+        res.setHeader("Set-Cookie", clearedSessionCookie);
+        res.writeHead(204).end();
+      },
+    },
+    {
+      // GET /metrics – Prometheus exposition
+      method: "GET",
+      pattern: /^\/metrics$/,
+      handler: async ({ res }) => {
+        const { contentType, body } = await deps.metrics();
+        res.writeHead(200, { "Content-Type": contentType }).end(body);
+      },
+    },
+  ];
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (!url.pathname.startsWith("/api/v1/") && url.pathname !== "/metrics") return false;
+    if (url.pathname.startsWith("/api/v1/ws")) return false; // Socket.IO's own
+    const matching = routes.filter((r) => r.pattern.test(url.pathname));
+    try {
+      if (matching.length === 0) throw new SwitchboardError("not_found", `No route for ${url.pathname}.`);
+      const route = matching.find((r) => r.method === req.method);
+      if (!route) {
+        res.setHeader("Allow", matching.map((r) => r.method).join(", "));
+        sendJson(res, 405, { error: { code: "invalid_request", message: `${req.method} is not allowed here.` } });
+        return true;
+      }
+      await route.handler({ req, res, url, params: route.pattern.exec(url.pathname)!.slice(1) });
+    } catch (err) {
+      const error = toSwitchboardError(err);
+      if (error.code === "internal") deps.logger.error({ err, path: url.pathname }, "request failed");
+      if (error.retryAfterSeconds) res.setHeader("Retry-After", String(error.retryAfterSeconds));
+      if (!res.headersSent) sendJson(res, httpStatusOf(error), errorBody(error));
+      else res.end();
+    }
+    return true;
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" }).end(text);
+}
+
+const isHttps = (req: IncomingMessage) =>
+  (req.socket as { encrypted?: boolean }).encrypted === true || req.headers["x-forwarded-proto"] === "https";
+
+/** Reads a JSON body of at most `limit` bytes; larger bodies are refused with 413 before parsing. */
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    throw new SwitchboardError("payload_too_large", `Request body is ${declared} bytes; the limit is ${limit} (MAX_BODY_BYTES).`);
+  }
+  const body = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      // Keep reading (and discarding) the rest so the 413 reaches the client instead of a reset.
+      req.off("data", onData);
+      req.resume();
+      reject(new SwitchboardError("payload_too_large", `Request body exceeds ${limit} bytes (MAX_BODY_BYTES).`));
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks)));
+    req.once("error", reject);
+  });
+  const text = body.toString("utf8");
+  if (!text) throw new SwitchboardError("invalid_request", "The request body is empty; send JSON.");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new SwitchboardError("invalid_request", "The request body is not valid JSON.");
+  }
+}

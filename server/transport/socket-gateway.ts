@@ -1,0 +1,157 @@
+import type { Server, Socket } from "socket.io";
+import type { ZodType } from "zod";
+import {
+  socketPublishSchema,
+  subscribeRequestSchema,
+  unsubscribeRequestSchema,
+  type Ack,
+  type ClientToServerEvents,
+  type ClosingNotice,
+  type GapNotice,
+  type ServerToClientEvents,
+  type SwitchboardEvent,
+} from "../../lib/protocol";
+import { SwitchboardError } from "../channels/errors";
+import type { Hub } from "../channels/hub";
+import type { CloseReason, Principal, SubscriberSink } from "../channels/subscriber";
+import type { TokenVerifier } from "../auth/tokens";
+import type { Logger } from "../logger";
+import { readCookie } from "./credentials";
+import { SESSION_COOKIE } from "../../lib/protocol";
+import { describeZodError, toSwitchboardError } from "./errors";
+
+interface SocketData {
+  principal: Principal;
+}
+export type SwitchboardServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type SwitchboardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** The parts of engine.io's socket the sink reads; `writeBuffer` is not in its public typings. */
+interface EngineSocket {
+  readyState: string;
+  transport: { writable: boolean };
+  writeBuffer: unknown[];
+}
+
+/** How often a backlogged connection re-checks writability if the transport's drain event is missed. */
+const WRITABLE_RECHECK_MS = 100;
+
+const closingMessages: Record<CloseReason, string> = {
+  slow_consumer: "This connection fell too far behind its subscriptions and was closed; reconnect and resume with `since`.",
+  shutdown: "The server is shutting down; reconnect and resume with `since`.",
+};
+
+/**
+ * A Socket.IO socket as a hub sink. "Writable" means the engine has nothing waiting and the transport
+ * is not busy sending: while a client does not read, TCP backs up, the transport stays busy, and the
+ * hub holds events in the subscriptions' bounded backlogs instead of piling them into Socket.IO's
+ * unbounded write buffer.
+ */
+class SocketSink implements SubscriberSink {
+  constructor(private readonly socket: SwitchboardSocket) {}
+
+  sendEvent(event: SwitchboardEvent, subscriptionId: string) {
+    this.socket.emit("event", event, subscriptionId);
+  }
+
+  sendGap(notice: GapNotice) {
+    this.socket.emit("gap", notice);
+  }
+
+  isWritable() {
+    const engine = this.socket.conn as unknown as EngineSocket;
+    return engine.readyState === "open" && engine.transport.writable && engine.writeBuffer.length === 0;
+  }
+
+  onceWritable(callback: () => void) {
+    const engine = this.socket.conn;
+    const transport = engine.transport;
+    let timer: NodeJS.Timeout | undefined;
+    const fire = () => {
+      transport.off("drain", fire);
+      engine.off("upgrade", fire);
+      clearTimeout(timer);
+      if (this.socket.connected) callback();
+    };
+    transport.on("drain", fire);
+    engine.on("upgrade", fire);
+    timer = setTimeout(fire, WRITABLE_RECHECK_MS);
+    timer.unref();
+  }
+
+  close(reason: CloseReason) {
+    const notice: ClosingNotice = { code: reason, message: closingMessages[reason] };
+    this.socket.emit("closing", notice);
+    this.socket.disconnect(true);
+  }
+}
+
+export interface SocketGatewayDeps {
+  hub: Hub;
+  verifier: TokenVerifier;
+  logger: Logger;
+}
+
+/** Authenticates sockets and turns their messages into hub calls, each answered with an ack. */
+export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logger }: SocketGatewayDeps) {
+  io.use((socket, next) => {
+    const auth = socket.handshake.auth as { token?: unknown } | undefined;
+    const token = typeof auth?.token === "string" ? auth.token : readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
+    verifier
+      .verify(token)
+      .then((principal) => {
+        if (!principal) return next(new Error("unauthorized"));
+        socket.data.principal = principal;
+        next();
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, "token verification failed");
+        next(new Error("unavailable"));
+      });
+  });
+
+  io.on("connection", (socket) => {
+    const conn = hub.connect(socket.data.principal, new SocketSink(socket));
+    socket.on("disconnect", () => hub.disconnect(conn));
+
+    /** Validates the payload, runs the handler and answers the ack with its result or a stable error. */
+    function on<T, R extends object>(
+      name: keyof ClientToServerEvents,
+      schema: ZodType<T>,
+      run: (req: T) => Promise<{ result: R; after?: () => void }>,
+    ) {
+      socket.on(name, (raw: unknown, ack: unknown) => {
+        if (typeof ack !== "function") return; // every message of the protocol carries an ack
+        const reply = ack as (res: Ack<R>) => void;
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) {
+          return reply({ ok: false, error: { code: "invalid_request", message: describeZodError(parsed.error) } });
+        }
+        run(parsed.data)
+          .then(({ result, after }) => {
+            reply({ ok: true, ...result });
+            after?.();
+          })
+          .catch((err: unknown) => {
+            const error = toSwitchboardError(err);
+            if (error.code === "internal") logger.error({ err, message: name }, "socket request failed");
+            reply({ ok: false, error: error.toBody() });
+          });
+      });
+    }
+
+    on("subscribe", subscribeRequestSchema, async (req) => {
+      const pending = await hub.subscribe(conn, req);
+      return { result: pending.result, after: pending.activate };
+    });
+    on("unsubscribe", unsubscribeRequestSchema, async (req) => {
+      hub.unsubscribe(conn, req.subscriptionId);
+      return { result: {} };
+    });
+    on("publish", socketPublishSchema, async ({ channel, ...input }) => {
+      const [event] = await hub.publish(conn.principal, channel, [input]);
+      if (!event) throw new SwitchboardError("internal", "publish returned no event");
+      return { result: { event } };
+    });
+  });
+}
