@@ -253,8 +253,12 @@ export class Hub {
 
   stats() {
     let subscriptions = 0;
-    for (const set of this.channelSubscriptions.values()) subscriptions += set.size;
-    return { connections: this.connections.size, subscriptions, pendingWrites: this.committer.pendingEvents };
+    let queuedEvents = 0;
+    for (const set of this.channelSubscriptions.values()) {
+      subscriptions += set.size;
+      for (const sub of set) queuedEvents += sub.backlog.size;
+    }
+    return { connections: this.connections.size, subscriptions, queuedEvents, pendingWrites: this.committer.pendingEvents };
   }
 
   /** Tells the sequencers what the store has committed, so events fanout lost are read from history. */

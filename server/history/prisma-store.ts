@@ -83,7 +83,17 @@ export class PrismaHistoryStore implements HistoryStore {
         })),
       });
     });
-    return events.map((e) => ({ ...e, seq: seqOf.get(e)! }));
+    return events.map((e) => ({
+      v: e.v,
+      id: e.id,
+      channel: e.channel,
+      seq: seqOf.get(e)!,
+      type: e.type,
+      ts: e.ts,
+      agent: e.agent,
+      project: e.project,
+      payload: e.payload,
+    }));
   }
 
   async read(q: ReadQuery): Promise<ReadResult> {

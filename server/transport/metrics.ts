@@ -43,6 +43,22 @@ export function createMetrics(getHub: () => Hub | null) {
       this.set(getHub()?.stats().subscriptions ?? 0);
     },
   });
+  new client.Gauge({
+    name: "switchboard_backlog_events",
+    help: "Events queued in subscriber backlogs, waiting for slow sockets",
+    registers: [registry],
+    collect() {
+      this.set(getHub()?.stats().queuedEvents ?? 0);
+    },
+  });
+  new client.Gauge({
+    name: "switchboard_pending_writes",
+    help: "Accepted events waiting for a group-commit transaction",
+    registers: [registry],
+    collect() {
+      this.set(getHub()?.stats().pendingWrites ?? 0);
+    },
+  });
   const hubMetrics: HubMetrics = {
     published: (c, n) => published.inc({ channel: c }, n),
     delivered: (c, n) => delivered.inc({ channel: c }, n),

@@ -83,6 +83,13 @@ class SocketSink implements SubscriberSink {
     const notice: ClosingNotice = { code: reason, message: closingMessages[reason] };
     this.socket.emit("closing", notice);
     this.socket.disconnect(true);
+    if (reason === "slow_consumer") {
+      // A client that stopped reading would hold a graceful close open until the ping timeout,
+      // because the engine waits to flush first; drop its transport at once instead.
+      const engine = this.socket.conn as unknown as { close(discard: boolean): void; transport: { socket?: { terminate?: () => void } } };
+      engine.close(true);
+      engine.transport.socket?.terminate?.();
+    }
   }
 }
 

@@ -1,0 +1,79 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { SwitchboardEvent } from "../../lib/protocol";
+import { testEvent } from "../testing/events";
+import { Backlog, type BacklogItem } from "./backlog";
+
+const ev = (seq: number): SwitchboardEvent => testEvent(seq);
+
+/** Expands drained items to the seqs they stand for: events as themselves, gaps as their range. */
+function coverage(items: BacklogItem[]) {
+  const seqs: number[] = [];
+  for (const item of items) {
+    if (item.kind === "event") seqs.push(item.event.seq);
+    else for (let s = item.fromSeq; s <= item.toSeq; s++) seqs.push(s);
+  }
+  return seqs;
+}
+
+describe("Backlog, drop-oldest", () => {
+  it("keeps at most `capacity` events, and events plus gaps account for every seq in order", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 10 }), (capacity, bursts) => {
+        const backlog = new Backlog(capacity, "drop-oldest");
+        let seq = 0;
+        const all: number[] = [];
+        const seen: number[] = [];
+        for (const burst of bursts) {
+          for (let i = 0; i < burst; i++) {
+            backlog.push(ev(++seq));
+            all.push(seq);
+            expect(backlog.size).toBeLessThanOrEqual(capacity);
+          }
+          const drained = backlog.drain();
+          expect(drained.filter((i) => i.kind === "event").length).toBeLessThanOrEqual(capacity);
+          expect(drained.filter((i) => i.kind === "gap").length).toBeLessThanOrEqual(1);
+          seen.push(...coverage(drained));
+        }
+        expect(seen).toEqual(all);
+      }),
+    );
+  });
+
+  it("reports the dropped range as one gap at the head", () => {
+    const backlog = new Backlog(3, "drop-oldest");
+    for (let s = 1; s <= 7; s++) backlog.push(ev(s));
+    const items = backlog.drain();
+    expect(items[0]).toEqual({ kind: "gap", fromSeq: 1, toSeq: 4 });
+    expect(items.slice(1).map((i) => (i.kind === "event" ? i.event.seq : -1))).toEqual([5, 6, 7]);
+  });
+
+  it("stays bounded over many drops without draining", () => {
+    const backlog = new Backlog(10, "drop-oldest");
+    for (let s = 1; s <= 100_000; s++) backlog.push(ev(s));
+    expect(backlog.size).toBe(10);
+    const items = backlog.drain();
+    expect(items).toHaveLength(11);
+    expect(items[0]).toEqual({ kind: "gap", fromSeq: 1, toSeq: 99_990 });
+  });
+
+  it("discardThrough drops what history covered, trimming a gap that straddles it", () => {
+    const backlog = new Backlog(2, "drop-oldest");
+    for (let s = 1; s <= 6; s++) backlog.push(ev(s)); // gap 1-4, events 5, 6
+    backlog.discardThrough(2);
+    expect(backlog.drain()).toEqual([{ kind: "gap", fromSeq: 3, toSeq: 4 }, { kind: "event", event: ev(5) }, { kind: "event", event: ev(6) }]);
+    for (let s = 7; s <= 9; s++) backlog.push(ev(s));
+    backlog.discardThrough(8);
+    expect(coverage(backlog.drain())).toEqual([9]);
+  });
+});
+
+describe("Backlog, disconnect", () => {
+  it("reports overflow instead of dropping, and keeps what it had", () => {
+    const backlog = new Backlog(2, "disconnect");
+    expect(backlog.push(ev(1))).toBe("queued");
+    expect(backlog.push(ev(2))).toBe("queued");
+    expect(backlog.push(ev(3))).toBe("overflow");
+    expect(coverage(backlog.drain())).toEqual([1, 2]);
+  });
+});

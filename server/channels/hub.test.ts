@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { GapNotice, SwitchboardEvent } from "../../lib/protocol";
+import { MemoryHistoryStore } from "../history/memory-store";
+import type { ReadQuery } from "../history/store";
+import { MemoryFanout } from "./backends/memory";
+import { createCatalog, type BackpressurePolicy } from "./catalog";
+import { Hub } from "./hub";
+import type { CloseReason, Principal, SubscriberSink } from "./subscriber";
+
+const admin: Principal = { role: "admin", tokenId: "t-admin" };
+const viewer: Principal = { role: "viewer", tokenId: "t-viewer" };
+const publisher: Principal = { role: "publisher", tokenId: "t-pub" };
+const silent = { info() {}, warn() {}, error() {} };
+
+/** A store whose reads take a little while, so publishes really race subscribes. */
+class SlowReadStore extends MemoryHistoryStore {
+  override async read(q: ReadQuery) {
+    await new Promise((r) => setTimeout(r, Math.random() * 5));
+    return super.read(q);
+  }
+}
+
+class RecordingSink implements SubscriberSink {
+  events: { event: SwitchboardEvent; subscriptionId: string }[] = [];
+  gaps: GapNotice[] = [];
+  closedWith: CloseReason | null = null;
+  writable = true;
+  private waiting: (() => void)[] = [];
+  sendEvent(event: SwitchboardEvent, subscriptionId: string) {
+    this.events.push({ event, subscriptionId });
+  }
+  sendGap(notice: GapNotice) {
+    this.gaps.push(notice);
+  }
+  isWritable() {
+    return this.writable;
+  }
+  onceWritable(cb: () => void) {
+    this.waiting.push(cb);
+  }
+  close(reason: CloseReason) {
+    this.closedWith = reason;
+  }
+  setWritable() {
+    this.writable = true;
+    for (const cb of this.waiting.splice(0)) cb();
+  }
+}
+
+const hubs: Hub[] = [];
+async function startHub(options: { maxBacklog?: number; backpressure?: BackpressurePolicy; store?: MemoryHistoryStore } = {}) {
+  const hub = new Hub({
+    catalog: createCatalog({ retention: 1000, maxBacklog: options.maxBacklog ?? 1000, backpressure: options.backpressure ?? "drop-oldest" }),
+    store: options.store ?? new MemoryHistoryStore(),
+    fanout: new MemoryFanout(),
+    logger: silent,
+    maxPayloadBytes: 1024,
+  });
+  await hub.start();
+  hubs.push(hub);
+  return hub;
+}
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+afterEach(async () => {
+  for (const hub of hubs.splice(0)) await hub.stop();
+});
+
+describe("Hub", () => {
+  it("never leaves a hole or a duplicate between history and live while publishers race the subscribe", async () => {
+    const hub = await startHub({ store: new SlowReadStore() });
+    const perPublisher = 150;
+    const publishers = Array.from({ length: 4 }, async (_, p) => {
+      for (let i = 0; i < perPublisher; i++) {
+        await hub.publish(publisher, "tasks", [{ type: "task.created", payload: { p, i } }]);
+      }
+    });
+    const sinks: RecordingSink[] = [];
+    const histories: number[][] = [];
+    const subscribers = Array.from({ length: 8 }, async (_, k) => {
+      await new Promise((r) => setTimeout(r, k * 3));
+      const sink = new RecordingSink();
+      sinks.push(sink);
+      const conn = hub.connect(viewer, sink);
+      const { result, activate } = await hub.subscribe(conn, { channel: "tasks", since: 0 });
+      histories[sinks.indexOf(sink)] = result.history.map((e) => e.seq);
+      activate();
+    });
+    await Promise.all([...publishers, ...subscribers]);
+    await flush();
+    const total = 4 * perPublisher;
+    // The race really happened: some subscriber's history stopped mid-stream.
+    expect(histories.some((h) => h.length > 0 && h.length < total)).toBe(true);
+    sinks.forEach((sink, i) => {
+      const seen = [...histories[i]!, ...sink.events.map((e) => e.event.seq)];
+      expect(seen).toEqual(Array.from({ length: total }, (_, n) => n + 1));
+    });
+  });
+
+  it("history: n returns the newest n matching events and live events continue after them", async () => {
+    const hub = await startHub();
+    for (let i = 1; i <= 10; i++) await hub.publish(admin, "tasks", [{ type: "task.created", agent: i % 2 ? "odd" : "even", payload: { i } }]);
+    const sink = new RecordingSink();
+    const conn = hub.connect(viewer, sink);
+    const { result, activate } = await hub.subscribe(conn, { channel: "tasks", history: 3, filter: { agent: "odd" } });
+    activate();
+    expect(result.history.map((e) => e.payload.i)).toEqual([5, 7, 9]);
+    expect(result.head).toBe(10);
+    await hub.publish(admin, "tasks", [{ type: "task.created", agent: "even", payload: { i: 11 } }, { type: "task.created", agent: "odd", payload: { i: 12 } }]);
+    await flush();
+    expect(sink.events.map((e) => e.event.payload.i)).toEqual([12]);
+  });
+
+  it("enforces who may publish where, and refuses undeclared channels and oversized payloads", async () => {
+    const hub = await startHub();
+    await expect(hub.publish(viewer, "tasks", [{ type: "task.created", payload: {} }])).rejects.toMatchObject({ code: "forbidden" });
+    await expect(hub.publish(publisher, "system", [{ type: "system.notice", payload: {} }])).rejects.toMatchObject({ code: "forbidden" });
+    await expect(hub.publish(admin, "system", [{ type: "system.notice", payload: {} }])).resolves.toHaveLength(1);
+    await expect(hub.publish(admin, "nope", [{ type: "x.y", payload: {} }])).rejects.toMatchObject({ code: "unknown_channel" });
+    await expect(hub.publish(admin, "tasks", [{ type: "x.y", payload: { big: "x".repeat(2000) } }])).rejects.toMatchObject({ code: "payload_too_large" });
+    const conn = hub.connect(viewer, new RecordingSink());
+    await expect(hub.subscribe(conn, { channel: "nope" })).rejects.toMatchObject({ code: "unknown_channel" });
+  });
+
+  it("drop-oldest: a subscriber that cannot keep up gets a gap for what was dropped, then the newest events", async () => {
+    const hub = await startHub({ maxBacklog: 5 });
+    const sink = new RecordingSink();
+    const conn = hub.connect(viewer, sink);
+    const { activate } = await hub.subscribe(conn, { channel: "tasks" });
+    activate();
+    sink.writable = false;
+    for (let i = 0; i < 20; i++) await hub.publish(admin, "tasks", [{ type: "task.created", payload: {} }]);
+    await flush();
+    expect(sink.events).toHaveLength(0);
+    expect(hub.stats().queuedEvents).toBe(5);
+    sink.setWritable();
+    await flush();
+    expect(sink.gaps).toEqual([expect.objectContaining({ channel: "tasks", fromSeq: 1, toSeq: 15 })]);
+    expect(sink.events.map((e) => e.event.seq)).toEqual([16, 17, 18, 19, 20]);
+  });
+
+  it("disconnect: a subscriber that falls a full backlog behind is closed as a slow consumer", async () => {
+    const hub = await startHub({ maxBacklog: 3, backpressure: "disconnect" });
+    const sink = new RecordingSink();
+    const conn = hub.connect(viewer, sink);
+    const { activate } = await hub.subscribe(conn, { channel: "tasks" });
+    activate();
+    sink.writable = false;
+    for (let i = 0; i < 4; i++) await hub.publish(admin, "tasks", [{ type: "task.created", payload: {} }]);
+    expect(sink.closedWith).toBe("slow_consumer");
+    expect(hub.stats()).toMatchObject({ connections: 0, subscriptions: 0 });
+  });
+
+  it("unsubscribe stops delivery and unknown subscriptions are not_found", async () => {
+    const hub = await startHub();
+    const sink = new RecordingSink();
+    const conn = hub.connect(viewer, sink);
+    const { result, activate } = await hub.subscribe(conn, { channel: "tasks" });
+    activate();
+    hub.unsubscribe(conn, result.subscriptionId);
+    await hub.publish(admin, "tasks", [{ type: "task.created", payload: {} }]);
+    await flush();
+    expect(sink.events).toHaveLength(0);
+    expect(() => hub.unsubscribe(conn, result.subscriptionId)).toThrow(expect.objectContaining({ code: "not_found" }));
+  });
+});
