@@ -12,11 +12,15 @@ const viewer: Principal = { role: "viewer", tokenId: "t-viewer" };
 const publisher: Principal = { role: "publisher", tokenId: "t-pub" };
 const silent = { info() {}, warn() {}, error() {} };
 
-/** A store whose reads take a little while, so publishes really race subscribes. */
-class SlowReadStore extends MemoryHistoryStore {
+/** A store whose reads and writes take a little while, so publishes really race subscribes. */
+class SlowStore extends MemoryHistoryStore {
   override async read(q: ReadQuery) {
     await new Promise((r) => setTimeout(r, Math.random() * 5));
     return super.read(q);
+  }
+  override async append(events: Parameters<MemoryHistoryStore["append"]>[0]) {
+    await new Promise((r) => setTimeout(r, Math.random() * 2));
+    return super.append(events);
   }
 }
 
@@ -68,7 +72,7 @@ afterEach(async () => {
 
 describe("Hub", () => {
   it("never leaves a hole or a duplicate between history and live while publishers race the subscribe", async () => {
-    const hub = await startHub({ store: new SlowReadStore() });
+    const hub = await startHub({ store: new SlowStore() });
     const perPublisher = 150;
     const publishers = Array.from({ length: 4 }, async (_, p) => {
       for (let i = 0; i < perPublisher; i++) {
@@ -78,7 +82,7 @@ describe("Hub", () => {
     const sinks: RecordingSink[] = [];
     const histories: number[][] = [];
     const subscribers = Array.from({ length: 8 }, async (_, k) => {
-      await new Promise((r) => setTimeout(r, k * 3));
+      await new Promise((r) => setTimeout(r, k * 10));
       const sink = new RecordingSink();
       sinks.push(sink);
       const conn = hub.connect(viewer, sink);
