@@ -41,6 +41,8 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const fresh = !(await exists(path.join(databaseDir, "PG_VERSION")));
   if (fresh) {
     await fs.mkdir(path.dirname(databaseDir), { recursive: true });
+    // Run as root, the server runs as the "postgres" user, which must be able to enter DATA_DIR.
+    if (isRoot) await fs.chmod(path.dirname(databaseDir), 0o755);
     await server.initialise();
   }
   const url = `postgresql://postgres:postgres@127.0.0.1:${options.port}/${database}`;

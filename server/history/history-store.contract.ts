@@ -1,0 +1,144 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { normalizeFilter } from "../channels/filter";
+import type { HistoryStore, NewEvent } from "./store";
+
+const CHANNELS = ["alpha", "beta", "gamma", "delta", "paging", "race", "prune"] as const;
+
+const newEvent = (channel: string, fields: Partial<NewEvent> = {}): NewEvent => ({
+  v: 1,
+  id: randomUUID(),
+  channel,
+  type: "task.created",
+  ts: new Date().toISOString(),
+  agent: null,
+  project: null,
+  payload: {},
+  ...fields,
+});
+
+/**
+ * The one suite every HistoryStore implementation passes. `open` gives a started-from-scratch store
+ * over an empty database; `close` releases it.
+ */
+export function describeHistoryStoreContract(
+  name: string,
+  open: () => Promise<{ store: HistoryStore; close: () => Promise<void> } | null>,
+) {
+  describe(`HistoryStore contract: ${name}`, () => {
+    let store: HistoryStore;
+    let close: () => Promise<void> = async () => {};
+
+    beforeAll(async () => {
+      const opened = await open();
+      if (!opened) return;
+      store = opened.store;
+      close = opened.close;
+      await store.start(CHANNELS);
+    });
+    afterAll(() => close());
+
+    it("starts every channel at seq 0 and is idempotent to start again", async () => {
+      await store.start(CHANNELS);
+      const heads = await store.heads();
+      for (const c of CHANNELS) expect(heads.get(c)).toBe(0);
+    });
+
+    it("assigns each channel's seqs from 1 in array order, and returns the events as committed", async () => {
+      const input = [
+        newEvent("alpha", { payload: { n: 1 } }),
+        newEvent("beta", { payload: { n: 2 } }),
+        newEvent("alpha", { payload: { n: 3, nested: { list: [1, "two", null], text: "ünïcødé ✓" } } }),
+      ];
+      const out = await store.append(input);
+      expect(out.map((e) => [e.channel, e.seq])).toEqual([["alpha", 1], ["beta", 1], ["alpha", 2]]);
+      const read = await store.read({ channel: "alpha", limit: 10 });
+      expect(read.events).toEqual([out[0], out[2]]);
+      expect(read.head).toBe(2);
+    });
+
+    it("is atomic: a call that fails stores nothing and burns no seq", async () => {
+      const before = (await store.heads()).get("gamma");
+      await expect(store.append([newEvent("gamma"), newEvent("undeclared-channel")])).rejects.toThrow();
+      expect((await store.heads()).get("gamma")).toBe(before);
+      expect((await store.read({ channel: "gamma", limit: 10 })).events).toEqual([]);
+      const [next] = await store.append([newEvent("gamma")]);
+      expect(next!.seq).toBe(before! + 1);
+    });
+
+    it("keeps seqs gapless under concurrent appends, each call's events in its own order", async () => {
+      const calls = Array.from({ length: 8 }, (_, c) => store.append(Array.from({ length: 25 }, (_, i) => newEvent("race", { payload: { c, i } }))));
+      const results = await Promise.all(calls);
+      for (const events of results) {
+        const seqs = events.map((e) => e.seq);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      }
+      const all = results.flat().map((e) => e.seq).sort((a, b) => a - b);
+      expect(all).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    });
+
+    it("never shows an event without all earlier ones of its channel (commit order is seq order)", async () => {
+      let stop = false;
+      const writers = Array.from({ length: 4 }, async () => {
+        for (let i = 0; i < 15 && !stop; i++) await store.append([newEvent("delta"), newEvent("delta")]);
+      });
+      const reader = (async () => {
+        for (let i = 0; i < 40; i++) {
+          const { events, head } = await store.read({ channel: "delta", limit: 1000 });
+          expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, k) => k + 1));
+          expect(events.length).toBe(head);
+        }
+      })();
+      await reader.finally(() => {
+        stop = true;
+      });
+      await Promise.all(writers);
+    });
+
+    it("pages oldest-first with after/limit/hasMore, reads the newest n, and stops at upTo", async () => {
+      await store.append(Array.from({ length: 25 }, (_, i) => newEvent("paging", { payload: { i } })));
+      const first = await store.read({ channel: "paging", limit: 10 });
+      expect(first.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(first.hasMore).toBe(true);
+      const last = await store.read({ channel: "paging", after: 20, limit: 10 });
+      expect(last.events.map((e) => e.seq)).toEqual([21, 22, 23, 24, 25]);
+      expect(last.hasMore).toBe(false);
+      const newest = await store.read({ channel: "paging", limit: 3, newest: true });
+      expect(newest.events.map((e) => e.seq)).toEqual([23, 24, 25]);
+      const bounded = await store.read({ channel: "paging", after: 5, upTo: 8, limit: 100 });
+      expect(bounded.events.map((e) => e.seq)).toEqual([6, 7, 8]);
+      const none = await store.read({ channel: "paging", limit: 0 });
+      expect(none).toMatchObject({ events: [], head: 25 });
+    });
+
+    it("filters by agent, project, exact type and type prefix, combined with AND", async () => {
+      await store.append([
+        newEvent("beta", { agent: "a1", project: "p1", type: "task.created" }),
+        newEvent("beta", { agent: "a2", project: "p1", type: "task.status_changed" }),
+        newEvent("beta", { agent: "a1", project: "p2", type: "agent.hired" }),
+        newEvent("beta", { agent: null, project: null, type: "task_other.created" }),
+      ]);
+      const types = async (filter: Parameters<typeof normalizeFilter>[0]) =>
+        (await store.read({ channel: "beta", after: 1, limit: 100, filter: normalizeFilter(filter) })).events.map((e) => `${e.agent}/${e.project}/${e.type}`);
+      expect(await types({ agent: "a1" })).toEqual(["a1/p1/task.created", "a1/p2/agent.hired"]);
+      expect(await types({ agent: ["a1", "a2"], project: "p1" })).toEqual(["a1/p1/task.created", "a2/p1/task.status_changed"]);
+      expect(await types({ type: "task.*" })).toEqual(["a1/p1/task.created", "a2/p1/task.status_changed"]);
+      expect(await types({ type: ["agent.hired", "task.status_changed"] })).toEqual(["a2/p1/task.status_changed", "a1/p2/agent.hired"]);
+      expect(await types({ type: "task.*", agent: "a1" })).toEqual(["a1/p1/task.created"]);
+      expect(await types({ project: "nobody" })).toEqual([]);
+    });
+
+    it("prunes all but the newest N of a channel, and keeps counting from where it was", async () => {
+      await store.append(Array.from({ length: 10 }, () => newEvent("prune")));
+      expect(await store.prune("prune", 4)).toBe(6);
+      const read = await store.read({ channel: "prune", limit: 100 });
+      expect(read.events.map((e) => e.seq)).toEqual([7, 8, 9, 10]);
+      const [next] = await store.append([newEvent("prune")]);
+      expect(next!.seq).toBe(11);
+    });
+
+    it("answers ping", async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}
