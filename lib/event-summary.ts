@@ -1,0 +1,40 @@
+/** One-line, plain-text descriptions of event payloads for the feed. The result is text, never markup. */
+
+/** Fields that usually say what happened, in the order they are preferred as a headline. */
+const HEADLINE_FIELDS = ["title", "text", "message", "summary", "description", "name"] as const;
+const MAX_DETAIL_FIELDS = 4;
+
+const collapseWhitespace = (text: string) => text.replace(/\s+/g, " ").trim();
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `[${value.length} item${value.length === 1 ? "" : "s"}]`;
+  if (typeof value === "object") return "{…}";
+  if (typeof value === "string") return collapseWhitespace(value);
+  return String(value);
+}
+
+function truncate(text: string, maxLength: number) {
+  return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1).trimEnd()}…`;
+}
+
+/**
+ * A headline field (title, text, message…) first, then up to four other fields as `key: value`:
+ * "Draft release notes · taskId: T-4 · status: assigned".
+ */
+export function summarizePayload(payload: Record<string, unknown>, maxLength = 160): string {
+  const headlineField = HEADLINE_FIELDS.find((field) => typeof payload[field] === "string" && payload[field] !== "");
+  const parts: string[] = [];
+  if (headlineField) parts.push(collapseWhitespace(payload[headlineField] as string));
+  const details = Object.entries(payload)
+    .filter(([key, value]) => key !== headlineField && value !== undefined)
+    .slice(0, MAX_DETAIL_FIELDS)
+    .map(([key, value]) => `${key}: ${describeValue(value)}`);
+  parts.push(...details);
+  return truncate(parts.join(" · "), maxLength);
+}
+
+/** The whole payload as indented JSON, for a tooltip; bounded so a huge payload cannot bloat the page. */
+export function payloadAsText(payload: Record<string, unknown>, maxLength = 2_000): string {
+  return truncate(JSON.stringify(payload, null, 2), maxLength);
+}

@@ -1,0 +1,234 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Ack, SubscribeRequest, SubscribeResult, SwitchboardEvent } from "../lib/protocol";
+import { machinePostgresAvailable } from "./support/services";
+import {
+  api,
+  connect,
+  connected,
+  createToken,
+  startServerProcess,
+  waitFor,
+  type ClientSocket,
+  type DatabaseKind,
+  type ServerProcess,
+} from "./support/server-process";
+
+const databases: DatabaseKind[] = ["embedded", ...((await machinePostgresAvailable()) ? (["postgres"] as const) : [])];
+
+async function subscribe(socket: ClientSocket, req: SubscribeRequest): Promise<SubscribeResult> {
+  const res = (await socket.emitWithAck("subscribe", req)) as Ack<SubscribeResult>;
+  if (!res.ok) throw new Error(`subscribe failed: ${res.error.code} ${res.error.message}`);
+  return res;
+}
+
+/** Collects live events per subscription. */
+function collect(socket: ClientSocket) {
+  const bySubscription = new Map<string, SwitchboardEvent[]>();
+  socket.on("event", (event, subscriptionId) => {
+    const list = bySubscription.get(subscriptionId) ?? [];
+    list.push(event);
+    bySubscription.set(subscriptionId, list);
+  });
+  return (subscriptionId: string) => bySubscription.get(subscriptionId) ?? [];
+}
+
+describe.each(databases)("server over Socket.IO and HTTP (%s PostgreSQL)", (database) => {
+  let server: ServerProcess;
+  let viewer: string;
+  let publisher: string;
+  const sockets: ClientSocket[] = [];
+  const open = async (token: string | undefined = viewer) => {
+    const s = connect(server, token);
+    sockets.push(s);
+    await connected(s);
+    return s;
+  };
+  const publish = async (channel: string, events: object | object[], token = server.adminToken) => {
+    const res = await api(server, "POST", `/api/v1/channels/${channel}/events`, { token, body: events });
+    if (res.status !== 201) throw new Error(`publish answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body.events as SwitchboardEvent[];
+  };
+
+  beforeAll(async () => {
+    server = await startServerProcess({ database });
+    [viewer, publisher] = await Promise.all([createToken(server, "viewer"), createToken(server, "publisher")]);
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect();
+    const code = await server?.stop();
+    expect(code).toBe(0); // graceful shutdown exits cleanly
+  });
+
+  it("refuses sockets and requests without a valid token", async () => {
+    for (const token of [undefined, "not-a-token"]) {
+      const s = connect(server, token);
+      sockets.push(s);
+      await expect(connected(s)).rejects.toThrow("unauthorized");
+    }
+    const res = await api(server, "GET", "/api/v1/channels", { token: "not-a-token" });
+    expect(res.status).toBe(401);
+    expect(res.body.error?.code).toBe("unauthorized");
+  });
+
+  it("subscribes with history, then receives live events; the HTTP API lists channels and health", async () => {
+    const before = await publish("agents", [{ type: "agent.hired", agent: "h1", payload: { n: 1 } }, { type: "agent.hired", agent: "h2", payload: { n: 2 } }]);
+    const s = await open();
+    const live = collect(s);
+    const sub = await subscribe(s, { channel: "agents", history: 10 });
+    expect(sub.history.map((e) => e.id)).toEqual(before.map((e) => e.id));
+    expect(sub.head).toBe(before.at(-1)!.seq);
+    const [next] = await publish("agents", { type: "agent.heartbeat", agent: "h1", payload: { status: "idle" } });
+    await waitFor(() => live(sub.subscriptionId).length === 1, "live event");
+    expect(live(sub.subscriptionId)[0]).toEqual(next);
+
+    const channels = await api(server, "GET", "/api/v1/channels", { token: viewer });
+    expect(channels.body.channels).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: "agents", lastSeq: next!.seq, subscribers: 1 })]),
+    );
+    const health = await api(server, "GET", "/api/v1/health");
+    expect(health).toMatchObject({ status: 200, body: { status: "ok", db: "up", redis: "disabled" } });
+    const metrics = await fetch(`${server.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/switchboard_events_published_total\{channel="agents"\} 3/);
+    expect(metrics).toMatch(/switchboard_publish_to_fanout_seconds_count \d+/);
+    expect(metrics).toMatch(/switchboard_db_write_seconds_count \d+/);
+  });
+
+  it("applies every kind of filter to history and to live events", async () => {
+    const mixed = [
+      { type: "task.created", agent: "fa", project: "fp1", payload: {} },
+      { type: "task.status_changed", agent: "fb", project: "fp1", payload: {} },
+      { type: "task.completed", agent: "fa", project: "fp2", payload: {} },
+      { type: "budget.spent", agent: "fc", project: "fp2", payload: {} },
+      { type: "task.created", agent: null, project: null, payload: {} },
+    ];
+    await publish("messages", mixed);
+    const cases: [SubscribeRequest["filter"], number[]][] = [
+      [{ agent: "fa" }, [0, 2]],
+      [{ agent: ["fa", "fb"] }, [0, 1, 2]],
+      [{ project: "fp2" }, [2, 3]],
+      [{ type: "task.created" }, [0, 4]],
+      [{ type: "task.*" }, [0, 1, 2, 4]],
+      [{ type: ["budget.*", "task.completed"] }, [2, 3]],
+      [{ type: "task.*", project: "fp1", agent: "fb" }, [1]],
+    ];
+    const s = await open();
+    const live = collect(s);
+    const subs: SubscribeResult[] = [];
+    for (const [filter, expected] of cases) {
+      const sub = await subscribe(s, { channel: "messages", filter, history: 100 });
+      expect(sub.history.map((e) => `${e.type}/${e.agent}/${e.project}`)).toEqual(
+        expected.map((i) => `${mixed[i]!.type}/${mixed[i]!.agent}/${mixed[i]!.project}`),
+      );
+      subs.push(sub);
+    }
+    const published = await publish("messages", mixed);
+    await waitFor(() => live(subs[1]!.subscriptionId).length === 3, "filtered live events");
+    await new Promise((r) => setTimeout(r, 200));
+    cases.forEach(([, expected], i) => {
+      expect(live(subs[i]!.subscriptionId).map((e) => e.id)).toEqual(expected.map((k) => published[k]!.id));
+    });
+  });
+
+  it("delivers in seq order with no gap and no duplicate between history and live while 4 publishers race", async () => {
+    const perPublisher = 60;
+    const tokens = [server.adminToken, publisher, server.adminToken, publisher];
+    const publisherSockets = await Promise.all(tokens.map((t) => open(t)));
+    const publishing = publisherSockets.map(async (ps, p) => {
+      for (let i = 0; i < perPublisher; i++) {
+        if (i % 2 === 0) {
+          const ack = (await ps.emitWithAck("publish", { channel: "budget", type: "budget.spent", agent: `p${p}`, payload: { i } })) as Ack<object>;
+          if (!ack.ok) throw new Error(ack.error.message);
+        } else {
+          await publish("budget", { type: "budget.spent", agent: `p${p}`, payload: { i } }, tokens[p]);
+        }
+      }
+    });
+    const observers = Array.from({ length: 6 }, async (_, k) => {
+      await new Promise((r) => setTimeout(r, 40 * k));
+      const s = await open();
+      const live = collect(s);
+      const sub = await subscribe(s, k % 2 ? { channel: "budget", since: 0 } : { channel: "budget", history: 1000 });
+      return { sub, live };
+    });
+    const [, ...results] = await Promise.all([Promise.all(publishing), ...observers]);
+    const total = 4 * perPublisher;
+    for (const { sub, live } of results) {
+      await waitFor(() => sub.history.length + live(sub.subscriptionId).length >= total, "all budget events", 15_000);
+      const seqs = [...sub.history, ...live(sub.subscriptionId)].map((e) => e.seq);
+      expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    }
+    // The race was real: at least one observer subscribed mid-stream.
+    expect(results.some(({ sub }) => sub.history.length > 0 && sub.history.length < total)).toBe(true);
+  });
+
+  it("resumes with since after a disconnect and misses nothing", async () => {
+    const s1 = await open();
+    const live1 = collect(s1);
+    const sub1 = await subscribe(s1, { channel: "tasks", history: 0 });
+    await publish("tasks", Array.from({ length: 5 }, (_, i) => ({ type: "task.created", payload: { i } })));
+    await waitFor(() => live1(sub1.subscriptionId).length === 5, "first five");
+    const lastSeen = live1(sub1.subscriptionId).at(-1)!.seq;
+    s1.disconnect();
+    const whileAway = await publish("tasks", Array.from({ length: 7 }, (_, i) => ({ type: "task.created", payload: { away: i } })));
+    const s2 = await open();
+    const live2 = collect(s2);
+    const sub2 = await subscribe(s2, { channel: "tasks", since: lastSeen });
+    expect(sub2.history.map((e) => e.id)).toEqual(whileAway.map((e) => e.id));
+    expect(sub2.truncated).toBe(false);
+    const after = await publish("tasks", { type: "task.created", payload: { after: true } });
+    await waitFor(() => live2(sub2.subscriptionId).length === 1, "live after resume");
+    expect(live2(sub2.subscriptionId)[0]!.id).toBe(after[0]!.id);
+  });
+
+  it("caps since at 1000 events and says so with truncated and head", async () => {
+    await publish("system", Array.from({ length: 1000 }, () => ({ type: "system.notice", payload: {} })));
+    await publish("system", Array.from({ length: 5 }, () => ({ type: "system.notice", payload: {} })));
+    const s = await open();
+    const sub = await subscribe(s, { channel: "system", since: 0 });
+    expect(sub.history).toHaveLength(1000);
+    expect(sub.truncated).toBe(true);
+    expect(sub.head).toBe(sub.history.at(-1)!.seq + 5);
+  });
+
+  it("answers bad input with stable codes over HTTP and socket acks", async () => {
+    const post = (channel: string, body: unknown, token = server.adminToken, raw?: string) =>
+      api(server, "POST", `/api/v1/channels/${channel}/events`, { token, body, rawBody: raw });
+    const expectError = (res: Awaited<ReturnType<typeof post>>, status: number, code: string) => {
+      expect(res.status).toBe(status);
+      expect(res.body.error).toMatchObject({ code, message: expect.any(String) });
+    };
+    expectError(await post("tasks", undefined, undefined, "{not json"), 400, "invalid_request");
+    expectError(await post("tasks", { type: "NotDotted", payload: {} }), 400, "invalid_request");
+    expectError(await post("tasks", { type: "task.created", payload: [1] }), 400, "invalid_request");
+    expectError(await api(server, "GET", "/api/v1/channels/tasks/events?limit=5000", { token: viewer }), 400, "invalid_request");
+    expectError(await post("tasks", { type: "task.created" }, "wrong"), 401, "unauthorized");
+    expectError(await post("tasks", { type: "task.created" }, viewer), 403, "forbidden");
+    expectError(await post("system", { type: "system.notice" }, publisher), 403, "forbidden");
+    expectError(await post("nope", { type: "task.created" }), 404, "unknown_channel");
+    expectError(await api(server, "GET", "/api/v1/channels/nope/events", { token: viewer }), 404, "unknown_channel");
+    expectError(await post("tasks", { type: "task.created", payload: { blob: "x".repeat(70 * 1024) } }), 413, "payload_too_large");
+    expectError(await post("tasks", Array.from({ length: 1001 }, () => ({ type: "task.created" }))), 413, "payload_too_large");
+    // Nothing of a refused batch was stored.
+    const history = await api(server, "GET", "/api/v1/channels/tasks/events?limit=1000", { token: viewer });
+    expect((history.body.events as SwitchboardEvent[]).some((e) => "blob" in e.payload)).toBe(false);
+
+    const s = await open();
+    const codeOf = async (event: "subscribe" | "publish" | "unsubscribe", body: unknown) => {
+      const ack = (await (s.emitWithAck as (e: string, b: unknown) => Promise<Ack<object>>)(event, body)) as Ack<object>;
+      return ack.ok ? "ok" : ack.error.code;
+    };
+    expect(await codeOf("subscribe", { channel: "nope" })).toBe("unknown_channel");
+    expect(await codeOf("subscribe", { channel: "tasks", since: 1, history: 1 })).toBe("invalid_request");
+    expect(await codeOf("subscribe", { channel: "tasks", filter: { colour: "red" } })).toBe("invalid_request");
+    expect(await codeOf("unsubscribe", { subscriptionId: "nope" })).toBe("not_found");
+    expect(await codeOf("publish", { channel: "tasks", type: "task.created", payload: {} })).toBe("forbidden");
+    const admin = await open(server.adminToken);
+    const adminCode = async (body: unknown) => {
+      const ack = (await (admin.emitWithAck as (e: string, b: unknown) => Promise<Ack<object>>)("publish", body)) as Ack<object>;
+      return ack.ok ? "ok" : ack.error.code;
+    };
+    expect(await adminCode({ channel: "tasks", type: "task.created", payload: { blob: "x".repeat(65 * 1024) } })).toBe("payload_too_large");
+    expect(await adminCode({ channel: "nope", type: "task.created", payload: {} })).toBe("unknown_channel");
+    expect(await adminCode({ channel: "tasks", type: "task.created", payload: {} })).toBe("ok");
+  });
+});
