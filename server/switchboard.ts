@@ -106,6 +106,13 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
         });
     });
     server.keepAliveTimeout = 5_000;
+    // Upgraded (websocket) connections are not closed by closeAllConnections(); keep every TCP socket
+    // so shutdown can end the ones a peer left half-closed.
+    const tcpSockets = new Set<import("node:net").Socket>();
+    server.on("connection", (socket) => {
+      tcpSockets.add(socket);
+      socket.once("close", () => tcpSockets.delete(socket));
+    });
 
     const io: SwitchboardServer = new Server(server, {
       path: SOCKET_PATH,
@@ -140,6 +147,7 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
         new Promise<void>((resolve) => {
           io.close(() => resolve());
           server.closeAllConnections();
+          for (const socket of tcpSockets) socket.destroy();
         }),
     });
     cleanups.push({ name: "hub", run: () => runningHub.stop() });

@@ -83,14 +83,17 @@ class SocketSink implements SubscriberSink {
     const notice: ClosingNotice = { code: reason, message: closingMessages[reason] };
     this.socket.emit("closing", notice);
     this.socket.disconnect(true);
-    if (reason === "slow_consumer") {
-      // A client that stopped reading would hold a graceful close open until the ping timeout,
-      // because the engine waits to flush first; drop its transport at once instead.
-      const engine = this.socket.conn as unknown as { close(discard: boolean): void; transport: { socket?: { terminate?: () => void } } };
-      engine.close(true);
-      engine.transport.socket?.terminate?.();
-    }
+    // A client that stopped reading would hold a graceful close open until the ping timeout,
+    // because the engine waits to flush first; drop its transport at once instead.
+    if (reason === "slow_consumer") terminateTransport(this.socket);
   }
+}
+
+/** Ends a socket's connection without the flush and close handshake a dead or stuck peer never completes. */
+function terminateTransport(socket: SwitchboardSocket) {
+  const engine = socket.conn as unknown as { close(discard: boolean): void; transport: { socket?: { terminate?: () => void } } };
+  engine.close(true);
+  engine.transport.socket?.terminate?.();
 }
 
 export interface SocketGatewayDeps {
@@ -119,7 +122,12 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
 
   io.on("connection", (socket) => {
     const conn = hub.connect(socket.data.principal, new SocketSink(socket));
-    socket.on("disconnect", () => hub.disconnect(conn));
+    socket.on("disconnect", (reason) => {
+      hub.disconnect(conn);
+      // A peer that stopped answering pings will not answer a websocket close either; ending the
+      // TCP connection now frees it instead of holding it for the close handshake's timeout.
+      if (reason === "ping timeout") terminateTransport(socket);
+    });
 
     /** Validates the payload, runs the handler and answers the ack with its result or a stable error. */
     function on<T, R extends object>(
