@@ -48,6 +48,9 @@ export interface LiveFeedSnapshot {
   closingMessage: string | null;
   /** The session is gone: the socket will not reconnect until the user signs in again. */
   unauthorized: boolean;
+  /** Agents and projects seen since the feed opened (under any filter), sorted, for filter suggestions. */
+  knownAgents: readonly string[];
+  knownProjects: readonly string[];
 }
 
 export interface LiveFeedOptions extends ApiTarget {
@@ -77,6 +80,29 @@ const OFFLINE_AFTER_FAILED_ATTEMPTS = 3;
 const MANUAL_RECONNECT_MS = 1_500;
 const REFILL_ATTEMPTS = 3;
 const REFILL_RETRY_MS = 1_000;
+/** Distinct agents (and projects) remembered for suggestions. */
+const MAX_KNOWN_LABELS = 500;
+
+/** Distinct values seen, up to a limit, with a sorted copy rebuilt only after a change. */
+class LabelSet {
+  private readonly values = new Set<string>();
+  private sorted: readonly string[] = [];
+  private dirty = false;
+
+  add(value: string | null) {
+    if (value === null || this.values.has(value) || this.values.size >= MAX_KNOWN_LABELS) return;
+    this.values.add(value);
+    this.dirty = true;
+  }
+
+  toSortedArray(): readonly string[] {
+    if (this.dirty) {
+      this.sorted = [...this.values].sort();
+      this.dirty = false;
+    }
+    return this.sorted;
+  }
+}
 
 interface ChannelCursor {
   /** Newest seq covered under the current filter; undefined until a subscribe succeeds. */
@@ -96,6 +122,8 @@ export function openLiveFeed(options: LiveFeedOptions): LiveFeed {
   const subscriptionChannels = new Map<string, string>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const refills = new AbortController();
+  const knownAgents = new LabelSet();
+  const knownProjects = new LabelSet();
 
   let filter = options.filter;
   /** Bumped on every filter change; answers and refills started under an older filter are dropped. */
@@ -135,6 +163,8 @@ export function openLiveFeed(options: LiveFeedOptions): LiveFeed {
       problems: [...problems.values()],
       closingMessage,
       unauthorized,
+      knownAgents: knownAgents.toSortedArray(),
+      knownProjects: knownProjects.toSortedArray(),
     };
   }
 
@@ -170,6 +200,10 @@ export function openLiveFeed(options: LiveFeedOptions): LiveFeed {
   }
 
   function addEvents(events: readonly SwitchboardEvent[]) {
+    for (const event of events) {
+      knownAgents.add(event.agent);
+      knownProjects.add(event.project);
+    }
     if (buffer.add(events)) notify("soon");
   }
 

@@ -19,6 +19,8 @@ const startingSnapshot = (filter: FeedFilter): LiveFeedSnapshot => ({
   problems: [],
   closingMessage: null,
   unauthorized: false,
+  knownAgents: [],
+  knownProjects: [],
 });
 
 /**

@@ -66,7 +66,6 @@ class SocketSink implements SubscriberSink {
   onceWritable(callback: () => void) {
     const engine = this.socket.conn;
     const transport = engine.transport;
-    let timer: NodeJS.Timeout | undefined;
     const fire = () => {
       transport.off("drain", fire);
       engine.off("upgrade", fire);
@@ -75,7 +74,7 @@ class SocketSink implements SubscriberSink {
     };
     transport.on("drain", fire);
     engine.on("upgrade", fire);
-    timer = setTimeout(fire, WRITABLE_RECHECK_MS);
+    const timer = setTimeout(fire, WRITABLE_RECHECK_MS);
     timer.unref();
   }
 
