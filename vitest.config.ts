@@ -8,6 +8,7 @@ export default defineConfig({
           name: "unit",
           include: ["server/**/*.test.ts", "lib/**/*.test.ts"],
           environment: "node",
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -19,6 +20,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Each file starts its own servers and databases; two at a time suit a 2-core machine.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
