@@ -16,8 +16,9 @@ interface Fixtures {
 }
 
 export const test = base.extend<Fixtures>({
-  publishEvent: async ({ request }, use) => {
-    await use(async (channel, input) => {
+  // The second argument is Playwright's `use`, renamed so react-hooks lint does not take it for React's.
+  publishEvent: async ({ request }, provide) => {
+    await provide(async (channel, input) => {
       const response = await request.post(`/api/v1/channels/${channel}/events`, {
         headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
         data: input,

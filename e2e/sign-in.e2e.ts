@@ -5,7 +5,8 @@ test("a wrong token is refused with a clear message", async ({ page }) => {
   await page.getByLabel("API token").fill("sb_admin_this-token-does-not-exist");
   await page.getByRole("button", { name: "Sign in" }).click();
 
-  await expect(page.getByRole("alert")).toHaveText("That token is not valid.");
+  await expect(page.getByLabel("API token")).toHaveAccessibleDescription("That token is not valid.");
+  await expect(page.getByText("That token is not valid.")).toBeVisible();
   await expect(page).toHaveURL("/login");
 });
 

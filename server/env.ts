@@ -14,6 +14,12 @@ export const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** Unset: a single node with in-memory fanout. */
   REDIS_URL: z.string().url().optional(),
+  /** With REDIS_URL: Redis 7 sharded Pub/Sub (for Redis Cluster) instead of classic Pub/Sub. */
+  REDIS_SHARDED: bool.default(false),
+  /** With REDIS_URL: prefix of the Redis channels; deployments sharing one Redis need different ones. */
+  REDIS_PREFIX: z.string().min(1).max(100).default("switchboard"),
+  /** With REDIS_URL: how often each node checks the database for events fanout may have lost. */
+  CATCH_UP_INTERVAL_MS: int(1000, 50),
   /** Unset: generated on first start and kept in DATA_DIR/admin-token. */
   ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters").optional(),
   DATA_DIR: z.string().min(1).default(".data"),

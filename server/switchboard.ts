@@ -2,8 +2,9 @@ import http from "node:http";
 import path from "node:path";
 import { Server } from "socket.io";
 import { SOCKET_PATH } from "../lib/protocol";
-import { createStoredToken, loadOrCreateAdminToken, TokenVerifier } from "./auth/tokens";
+import { loadOrCreateAdminToken, TokenVerifier } from "./auth/tokens";
 import { MemoryFanout } from "./channels/backends/memory";
+import type { FanoutBackend } from "./channels/fanout";
 import { createCatalog } from "./channels/catalog";
 import { Hub } from "./channels/hub";
 import { createPrismaClient } from "./db/client";
@@ -17,6 +18,7 @@ import type { Logger } from "./logger";
 import { createHttpApi, type HealthReport } from "./transport/http-api";
 import { createMetrics } from "./transport/metrics";
 import { createPageGate } from "./transport/page-gate";
+import { RedisFanout } from "./transport/redis-fanout";
 import { attachSocketGateway, type SwitchboardServer } from "./transport/socket-gateway";
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, "..");
@@ -53,47 +55,10 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
     const verifier = new TokenVerifier(prisma, admin.token);
 
     let hub: Hub | null = null;
-    const metrics = createMetrics(() => hub);
-    const fanout = new MemoryFanout();
-    const catalog = createCatalog({ retention: env.RETENTION_EVENTS, maxBacklog: env.BACKLOG_MAX, backpressure: env.BACKPRESSURE });
-    const store = new PrismaHistoryStore(prisma);
-    hub = new Hub({ catalog, store, fanout, logger, metrics: metrics.hubMetrics, maxPayloadBytes: env.MAX_PAYLOAD_BYTES });
-    await hub.start();
-    const runningHub = hub;
-
-    const health = async (): Promise<HealthReport> => {
-      const db = await Promise.race([
-        runningHub.ping().then(() => "up" as const),
-        new Promise<"down">((resolve) => setTimeout(() => resolve("down"), 2000).unref()),
-      ]).catch(() => "down" as const);
-      const redis = fanout.status();
-      return { status: db === "up" && redis !== "down" ? "ok" : "degraded", db, redis };
-    };
-    const api = createHttpApi({
-      hub,
-      verifier,
-      logger,
-      maxBodyBytes: env.MAX_BODY_BYTES,
-      health,
-      metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
-    });
-
+    let api: ReturnType<typeof createHttpApi> | null = null;
     let pages: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
-    let upgradePages: ((req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => void) | null = null;
-    if (env.UI) {
-      const { default: next } = await import("next");
-      const app = next({ dev: options.dev, dir: PROJECT_ROOT, hostname: env.HOST, port: env.PORT });
-      await app.prepare();
-      const handle = app.getRequestHandler();
-      const gate = createPageGate(verifier);
-      pages = async (req, res) => {
-        if (await gate(req, res)) await handle(req, res);
-      };
-      upgradePages = app.getUpgradeHandler();
-      cleanups.push({ name: "next", run: () => app.close() });
-    }
-
     const server = http.createServer((req, res) => {
+      if (!api) return void res.writeHead(503, { "Retry-After": "1" }).end();
       api(req, res)
         .then(async (handled) => {
           if (handled) return;
@@ -123,24 +88,8 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       // Next.js (dev) owns the other upgrade requests.
       destroyUpgrade: false,
     });
-    if (upgradePages) {
-      const upgrade = upgradePages;
-      server.on("upgrade", (req, socket, head) => {
-        if (!req.url?.startsWith(SOCKET_PATH)) upgrade(req, socket, head);
-      });
-    }
-    attachSocketGateway(io, { hub, verifier, logger });
-
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(env.PORT, env.HOST, () => resolve());
-    });
-    const address = server.address();
-    const port = typeof address === "object" && address ? address.port : env.PORT;
-    const url = `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST}:${port}`;
-
-    // Run in reverse: stop taking connections, let the hub commit what was accepted (in-flight
-    // requests still get their answers) and close its subscribers, then close what is left.
+    // Cleanups run in reverse: stop taking connections, let the hub commit what was accepted
+    // (in-flight requests still get their answers) and close its subscribers, then close the rest.
     cleanups.push({
       name: "sockets",
       run: () =>
@@ -150,7 +99,72 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
           for (const socket of tcpSockets) socket.destroy();
         }),
     });
+
+    const metrics = createMetrics(() => hub);
+    const catchUp = () => hub?.catchUp().catch((err: unknown) => logger.warn({ err }, "catch-up from the database failed"));
+    const fanout: FanoutBackend = env.REDIS_URL
+      ? new RedisFanout(io, { url: env.REDIS_URL, sharded: env.REDIS_SHARDED, prefix: env.REDIS_PREFIX, logger, onReconnect: catchUp })
+      : new MemoryFanout();
+    const catalog = createCatalog({ retention: env.RETENTION_EVENTS, maxBacklog: env.BACKLOG_MAX, backpressure: env.BACKPRESSURE });
+    const store = new PrismaHistoryStore(prisma);
+    hub = new Hub({ catalog, store, fanout, logger, metrics: metrics.hubMetrics, maxPayloadBytes: env.MAX_PAYLOAD_BYTES });
+    await hub.start();
+    const runningHub = hub;
     cleanups.push({ name: "hub", run: () => runningHub.stop() });
+    if (env.REDIS_URL) {
+      // Pub/Sub is at most once: every node also asks the database now and then how far each
+      // channel has committed, and reads whatever fanout did not bring.
+      const timer = setInterval(catchUp, env.CATCH_UP_INTERVAL_MS);
+      timer.unref();
+      cleanups.push({ name: "catch-up", run: async () => clearInterval(timer) });
+    }
+
+    const health = async (): Promise<HealthReport> => {
+      const db = await Promise.race([
+        runningHub.ping().then(() => "up" as const),
+        new Promise<"down">((resolve) => setTimeout(() => resolve("down"), 2000).unref()),
+      ]).catch(() => "down" as const);
+      const redis = fanout.status();
+      return { status: db === "up" && redis !== "down" ? "ok" : "degraded", db, redis };
+    };
+
+    let upgradePages: ((req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => void) | null = null;
+    if (env.UI) {
+      const { default: next } = await import("next");
+      const app = next({ dev: options.dev, dir: PROJECT_ROOT, hostname: env.HOST, port: env.PORT });
+      await app.prepare();
+      const handle = app.getRequestHandler();
+      const gate = createPageGate(verifier);
+      pages = async (req, res) => {
+        if (await gate(req, res)) await handle(req, res);
+      };
+      upgradePages = app.getUpgradeHandler();
+      cleanups.push({ name: "next", run: () => app.close() });
+    }
+    if (upgradePages) {
+      const upgrade = upgradePages;
+      server.on("upgrade", (req, socket, head) => {
+        if (!req.url?.startsWith(SOCKET_PATH)) upgrade(req, socket, head);
+      });
+    }
+    attachSocketGateway(io, { hub, verifier, logger });
+    api = createHttpApi({
+      hub,
+      verifier,
+      logger,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      health,
+      metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    });
+
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(env.PORT, env.HOST, () => resolve());
+    });
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : env.PORT;
+    const url = `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST}:${port}`;
+
     cleanups.push({
       name: "listener",
       run: async () => {
@@ -162,8 +176,9 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
     cleanups.push({ name: "retention", run: stopRetention });
 
     if (env.DEMO) {
-      const fleetToken = (await createStoredToken(prisma, "admin", "demo fleet")).token;
-      const fleet = startDemoFleet({ baseUrl: `http://127.0.0.1:${port}`, token: fleetToken, rate: env.DEMO_RATE, logger });
+      // The fleet is a producer like any other: it publishes over HTTP with the admin token (it also
+      // raises system errors, which only admins may publish).
+      const fleet = startDemoFleet({ baseUrl: `http://127.0.0.1:${port}`, token: admin.token, rate: env.DEMO_RATE, logger });
       cleanups.push({ name: "demo fleet", run: fleet.stop });
     }
 

@@ -1,19 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Ack, SubscribeRequest, SubscribeResult, SwitchboardEvent } from "../lib/protocol";
-import { machinePostgresAvailable } from "./support/services";
+import { machinePostgresAvailable, machineRedisAvailable } from "./support/services";
 import {
   api,
   connect,
   connected,
   createToken,
+  startCluster,
   startServerProcess,
   waitFor,
   type ClientSocket,
-  type DatabaseKind,
+  type ClusterKind,
   type ServerProcess,
 } from "./support/server-process";
 
-const databases: DatabaseKind[] = ["embedded", ...((await machinePostgresAvailable()) ? (["postgres"] as const) : [])];
+const postgres = await machinePostgresAvailable();
+const redis = postgres && (await machineRedisAvailable());
+/** One node on each database, and three nodes behind Redis on the PostgreSQL server. */
+const setups: ClusterKind[] = ["embedded", ...(postgres ? (["postgres"] as const) : []), ...(redis ? (["cluster"] as const) : [])];
 
 async function subscribe(socket: ClientSocket, req: SubscribeRequest): Promise<SubscribeResult> {
   const res = (await socket.emitWithAck("subscribe", req)) as Ack<SubscribeResult>;
@@ -32,7 +36,8 @@ function collect(socket: ClientSocket) {
   return (subscriptionId: string) => bySubscription.get(subscriptionId) ?? [];
 }
 
-describe.each(databases)("server over Socket.IO and HTTP (%s PostgreSQL)", (database) => {
+describe.each(setups)("server over Socket.IO and HTTP (%s)", (setup) => {
+  const cluster = setup === "cluster";
   let server: ServerProcess;
   let viewer: string;
   let publisher: string;
@@ -50,7 +55,7 @@ describe.each(databases)("server over Socket.IO and HTTP (%s PostgreSQL)", (data
   };
 
   beforeAll(async () => {
-    server = await startServerProcess({ database });
+    server = cluster ? await startCluster() : await startServerProcess({ database: setup as "embedded" | "postgres" });
     [viewer, publisher] = await Promise.all([createToken(server, "viewer"), createToken(server, "publisher")]);
   });
   afterAll(async () => {
@@ -81,12 +86,13 @@ describe.each(databases)("server over Socket.IO and HTTP (%s PostgreSQL)", (data
     await waitFor(() => live(sub.subscriptionId).length === 1, "live event");
     expect(live(sub.subscriptionId)[0]).toEqual(next);
 
+    const health = await api(server, "GET", "/api/v1/health");
+    expect(health).toMatchObject({ status: 200, body: { status: "ok", db: "up", redis: cluster ? "up" : "disabled" } });
+    if (cluster) return; // lastSeq, subscriber counts and metrics are per node
     const channels = await api(server, "GET", "/api/v1/channels", { token: viewer });
     expect(channels.body.channels).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: "agents", lastSeq: next!.seq, subscribers: 1 })]),
     );
-    const health = await api(server, "GET", "/api/v1/health");
-    expect(health).toMatchObject({ status: 200, body: { status: "ok", db: "up", redis: "disabled" } });
     const metrics = await fetch(`${server.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/switchboard_events_published_total\{channel="agents"\} 3/);
     expect(metrics).toMatch(/switchboard_publish_to_fanout_seconds_count \d+/);

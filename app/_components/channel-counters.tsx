@@ -28,6 +28,7 @@ export function ChannelCounters({ liveLastSeq }: { liveLastSeq: Readonly<Record<
             <li key={name} className="channel-counter" data-channel={name}>
               <span className="channel-name">{name}</span>
               <span className="channel-seq" title={info ? `${info.subscribers} subscriber${info.subscribers === 1 ? "" : "s"}` : undefined}>
+                <span className="visually-hidden">last event </span>
                 {known ? `#${formatCount(lastSeq)}` : "—"}
               </span>
             </li>

@@ -23,8 +23,12 @@ import { describeZodError, toSwitchboardError } from "./errors";
 interface SocketData {
   principal: Principal;
 }
-export type SwitchboardServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type SwitchboardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** Messages between Switchboard nodes (through the Redis adapter's serverSideEmit). */
+export interface InterServerEvents {
+  "switchboard:events": (events: SwitchboardEvent[]) => void;
+}
+export type SwitchboardServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type SwitchboardSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 /** The parts of engine.io's socket the sink reads; `writeBuffer` is not in its public typings. */
 interface EngineSocket {

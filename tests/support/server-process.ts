@@ -5,8 +5,9 @@ import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../lib/protocol";
 import { SOCKET_PATH } from "../../lib/protocol";
-import { createMachineDatabase, freePort, tempDir, type TestDatabase } from "./services";
+import { MACHINE_REDIS, createMachineDatabase, freePort, tempDir, type TestDatabase } from "./services";
 
+export type ClusterKind = DatabaseKind | "cluster";
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
 export type DatabaseKind = "embedded" | "postgres";
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -29,11 +30,12 @@ export interface ServerProcess {
  * Starts the real server (`node --import tsx server/main.ts`, API only) in a child process, with its
  * own data directory and embedded PostgreSQL, or a fresh database on the PostgreSQL server.
  */
-export async function startServerProcess(options: { database: DatabaseKind; env?: Record<string, string> }): Promise<ServerProcess> {
+export async function startServerProcess(options: { database: DatabaseKind | { url: string }; env?: Record<string, string> }): Promise<ServerProcess> {
   const dataDir = tempDir("sb-server");
   let machineDb: TestDatabase | null = null;
   if (options.database === "postgres") machineDb = await createMachineDatabase();
-  const adminToken = `test-admin-${randomBytes(12).toString("hex")}`;
+  const databaseUrl = typeof options.database === "object" ? options.database.url : machineDb?.url;
+  const adminToken = options.env?.ADMIN_TOKEN ?? `test-admin-${randomBytes(12).toString("hex")}`;
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -45,7 +47,7 @@ export async function startServerProcess(options: { database: DatabaseKind; env?
     EMBEDDED_PG_PORT: String(await freePort()),
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: "info",
-    ...(machineDb ? { DATABASE_URL: machineDb.url } : { DATABASE_URL: "" }),
+    DATABASE_URL: databaseUrl ?? "",
     ...options.env,
   };
   if (!env.DATABASE_URL) delete env.DATABASE_URL;
@@ -96,6 +98,43 @@ export async function startServerProcess(options: { database: DatabaseKind; env?
       await waitExit();
     },
     restart: launch,
+  };
+}
+
+/**
+ * Three nodes on one PostgreSQL database, sharing events through the machine's Redis under a prefix
+ * of their own. `url` answers a random node each time it is read, so every client and request lands
+ * on any node.
+ */
+export async function startCluster(options: { nodes?: number; env?: Record<string, string> } = {}): Promise<ServerProcess & { nodes: ServerProcess[] }> {
+  const db = await createMachineDatabase();
+  const env = {
+    REDIS_URL: MACHINE_REDIS,
+    REDIS_PREFIX: `sb-test-${randomBytes(4).toString("hex")}`,
+    ADMIN_TOKEN: `test-admin-${randomBytes(12).toString("hex")}`,
+    ...options.env,
+  };
+  const nodes: ServerProcess[] = [];
+  for (let i = 0; i < (options.nodes ?? 3); i++) nodes.push(await startServerProcess({ database: { url: db.url }, env }));
+  return {
+    nodes,
+    get url() {
+      return nodes[Math.floor(Math.random() * nodes.length)]!.url;
+    },
+    adminToken: nodes[0]!.adminToken,
+    env: nodes[0]!.env,
+    output: () => nodes.map((n) => n.output()).join("\n"),
+    stop: async () => {
+      const codes = await Promise.all(nodes.map((n) => n.stop()));
+      await db.drop();
+      return codes.find((c) => c !== 0) ?? 0;
+    },
+    kill: async () => {
+      await Promise.all(nodes.map((n) => n.kill()));
+    },
+    restart: async () => {
+      await Promise.all(nodes.map((n) => n.restart()));
+    },
   };
 }
 

@@ -9,6 +9,9 @@ import { startEmbeddedDatabase } from "../../server/db/embedded";
 /** The machine's PostgreSQL server (trust auth). Override with TEST_POSTGRES_URL. */
 export const MACHINE_POSTGRES = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
+/** The machine's Redis. Override with TEST_REDIS_URL. */
+export const MACHINE_REDIS = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -42,6 +45,30 @@ async function canConnect(url: string) {
 export async function machinePostgresAvailable(): Promise<boolean> {
   if (await canConnect(MACHINE_POSTGRES)) return true;
   const message = `PostgreSQL at ${MACHINE_POSTGRES} is unreachable: the suites that need it DID NOT RUN. Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`;
+  if (process.env.CI === "true") throw new Error(message);
+  console.warn(`\n${"!".repeat(100)}\n!! ${message}\n${"!".repeat(100)}\n`);
+  return false;
+}
+
+function redisAnswers(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port || 6379) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(3000, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (d) => done(d.toString().startsWith("+PONG")));
+  });
+}
+
+/** Whether the machine's Redis answers; like PostgreSQL, loud when not, and a failure under CI=true. */
+export async function machineRedisAvailable(): Promise<boolean> {
+  if (await redisAnswers(MACHINE_REDIS)) return true;
+  const message = `Redis at ${MACHINE_REDIS} is unreachable: the multi-node suites DID NOT RUN. Start it with: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no`;
   if (process.env.CI === "true") throw new Error(message);
   console.warn(`\n${"!".repeat(100)}\n!! ${message}\n${"!".repeat(100)}\n`);
   return false;
