@@ -4,36 +4,29 @@ import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
 import { ADMIN_TOKEN, E2E_PORT } from "./e2e/fixtures";
 
-// The runner and every worker load this file: the runner creates the server's data dir (and removes
-// it when it exits, after the server has stopped), the workers inherit it through the environment.
+// The runner and every worker load this file: the runner creates the server's data dir (and removes it
+// when it exits, after the server has stopped); workers inherit the path through the environment.
 const ownsDataDir = !process.env.SWITCHBOARD_E2E_DATA_DIR;
 const dataDir = (process.env.SWITCHBOARD_E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-e2e-")));
 if (ownsDataDir) process.on("exit", () => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 const baseURL = `http://127.0.0.1:${E2E_PORT}`;
+const chromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
-/** Expects `next build` to have run: the server starts Next.js in production mode. */
+/** Runs against a production build: `next build` must have run first. */
 export default defineConfig({
   testDir: "./e2e",
   testMatch: "*.e2e.ts",
   timeout: 30_000,
   expect: { timeout: 10_000 },
   forbidOnly: !!process.env.CI,
-  retries: 0,
   workers: 1,
   reporter: process.env.CI ? "dot" : "list",
   use: { baseURL, trace: "retain-on-failure" },
   projects: [
     {
       name: "chromium",
-      use: {
-        ...devices["Desktop Chrome"],
-        headless: true,
-        launchOptions: {
-          executablePath: "/usr/bin/chromium",
-          args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        },
-      },
+      use: { ...devices["Desktop Chrome"], headless: true, launchOptions: { executablePath: "/usr/bin/chromium", args: chromiumArgs } },
     },
   ],
   webServer: {
@@ -41,7 +34,7 @@ export default defineConfig({
     url: `${baseURL}/api/v1/health`,
     reuseExistingServer: false,
     timeout: 120_000,
-    // SIGTERM lets the server stop its embedded PostgreSQL; a kill would leave it running.
+    // SIGTERM lets the server stop its embedded PostgreSQL cleanly.
     gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
     env: {
       NODE_ENV: "production",

@@ -8,6 +8,8 @@ import type { SwitchboardEvent } from "@/lib/protocol";
 interface EventTableProps {
   events: readonly SwitchboardEvent[];
   loading: boolean;
+  /** False while the socket is down, so an empty feed says why instead of "loading" forever. */
+  connected: boolean;
   filter: FeedFilter;
 }
 
@@ -29,12 +31,14 @@ function describeFilter(filter: FeedFilter) {
  * The merged feed, newest first. Rows have a fixed height and every cell is plain text (payloads are
  * summarized as strings, never rendered as markup), so streaming events never reflow the page.
  */
-export function EventTable({ events, loading, filter }: EventTableProps) {
-  const emptyMessage = loading
-    ? "Loading recent events…"
-    : isFiltered(filter)
-      ? `No events from ${describeFilter(filter)} yet. Waiting for events…`
-      : "Waiting for events…";
+export function EventTable({ events, loading, connected, filter }: EventTableProps) {
+  const emptyMessage = !connected
+    ? "Not connected to the server. Recent events will load once the connection is back."
+    : loading
+      ? "Loading recent events…"
+      : isFiltered(filter)
+        ? `No events from ${describeFilter(filter)} yet. Waiting for events…`
+        : "Waiting for events…";
 
   return (
     <div className="feed-scroller">

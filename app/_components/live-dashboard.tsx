@@ -22,26 +22,28 @@ export function LiveDashboard() {
   useSignInAgainWhen(feed.unauthorized || sessionExpired);
 
   const problems = [...addressProblems, ...feed.problems];
+  const connection = online ? feed.connection : "offline";
   // Until the feed has caught up with a new filter, its rows still belong to the previous one.
   const showingCurrentFilter = feed.filter.agent === filter.agent && feed.filter.project === filter.project;
 
   return (
     <div className="app-shell">
-      <DashboardHeader connection={online ? feed.connection : "offline"} connectionDetail={feed.closingMessage} />
+      <DashboardHeader connection={connection} connectionDetail={feed.closingMessage} />
       <main className="dashboard">
         <h1 className="visually-hidden">Live feed</h1>
         <ChannelCounters liveLastSeq={feed.lastSeq} />
         <FeedFilterBar filter={filter} onApply={applyFilter} knownAgents={feed.knownAgents} knownProjects={feed.knownProjects} />
         {problems.length > 0 ? (
           <ul className="problems" role="alert">
-            {problems.map((problem) => (
-              <li key={problem}>{problem}</li>
+            {problems.map((problem, index) => (
+              <li key={index}>{problem}</li>
             ))}
           </ul>
         ) : null}
         <EventTable
           events={showingCurrentFilter ? feed.events : []}
           loading={!showingCurrentFilter || feed.loading}
+          connected={connection === "live"}
           filter={filter}
         />
       </main>

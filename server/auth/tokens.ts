@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Role } from "../../lib/protocol";
 import type { PrismaClient } from "../db/client";
 import type { Principal } from "../channels/subscriber";
+import { SwitchboardError } from "../channels/errors";
 
 export const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
@@ -53,7 +54,9 @@ export class TokenVerifier {
     const now = Date.now();
     const cached = this.cache.get(hash);
     if (cached && cached.expires > now) return cached.principal;
-    const row = await this.prisma.apiToken.findUnique({ where: { hash } });
+    const row = await this.prisma.apiToken.findUnique({ where: { hash } }).catch((err: unknown) => {
+      throw new SwitchboardError("unavailable", "Cannot check the token: the database is unavailable. Retry shortly.", { retryAfterSeconds: 2, cause: err });
+    });
     const principal = row && !row.revokedAt ? { role: row.role as Role, tokenId: row.id } : null;
     this.remember(hash, { principal, expires: now + (principal ? this.options.ttlMs : this.options.missTtlMs) });
     return principal;

@@ -2,6 +2,7 @@ import type { SwitchboardEvent } from "../../lib/protocol";
 import { PROTOCOL_VERSION } from "../../lib/protocol";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import type { NormalizedFilter } from "../channels/filter";
+import { SwitchboardError } from "../channels/errors";
 import type { HistoryStore, NewEvent, ReadQuery, ReadResult } from "./store";
 
 type EventRow = Prisma.EventGetPayload<object>;
@@ -28,6 +29,11 @@ function filterWhere(filter: NormalizedFilter | undefined): Prisma.EventWhereInp
   for (const prefix of filter.typePrefixes ?? []) typeClauses.push({ type: { startsWith: prefix } });
   if (typeClauses.length) where.OR = typeClauses;
   return where;
+}
+
+/** A failed read is the database being unreachable far more often than a bug: tell clients to retry. */
+function asUnavailable(err: unknown): never {
+  throw new SwitchboardError("unavailable", "History is unavailable: the database cannot be reached. Retry shortly.", { retryAfterSeconds: 2, cause: err });
 }
 
 /**
@@ -97,6 +103,10 @@ export class PrismaHistoryStore implements HistoryStore {
   }
 
   async read(q: ReadQuery): Promise<ReadResult> {
+    return this.readOrThrow(q).catch(asUnavailable);
+  }
+
+  private async readOrThrow(q: ReadQuery): Promise<ReadResult> {
     const counter = await this.prisma.channelCounter.findUnique({ where: { channel: q.channel } });
     const head = Number(counter?.lastSeq ?? 0);
     const upTo = Math.min(q.upTo ?? head, head);
