@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["server/**/*.test.ts", "lib/**/*.test.ts"],
+          exclude: ["server/tests/**", "**/node_modules/**"],
           environment: "node",
           sequence: { groupOrder: 0 },
         },
@@ -14,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["tests/**/*.test.ts"],
+          include: ["server/tests/**/*.test.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,

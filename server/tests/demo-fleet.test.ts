@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChannelInfo } from "../lib/protocol";
+import type { ChannelInfo } from "../../lib/protocol";
 import { api, startServerProcess, waitFor, type ServerProcess } from "./support/server-process";
 
 describe("the simulated fleet (DEMO=1)", () => {

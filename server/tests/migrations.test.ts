@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations, MIGRATIONS_DIR } from "../server/db/migrate";
+import { applyMigrations, MIGRATIONS_DIR } from "../db/migrate";
 import { createMachineDatabase, machinePostgresAvailable, tempDir, type TestDatabase } from "./support/services";
 
 const available = await machinePostgresAvailable();

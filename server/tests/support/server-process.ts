@@ -3,12 +3,12 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
-import type { ClientToServerEvents, ServerToClientEvents } from "../../lib/protocol";
-import { SOCKET_PATH } from "../../lib/protocol";
+import type { ClientToServerEvents, ServerToClientEvents } from "../../../lib/protocol";
+import { SOCKET_PATH } from "../../../lib/protocol";
 import { MACHINE_REDIS, createMachineDatabase, freePort, tempDir, type TestDatabase } from "./services";
 
 export type ClusterKind = DatabaseKind | "cluster";
-export const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, "../../..");
 export type DatabaseKind = "embedded" | "postgres";
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

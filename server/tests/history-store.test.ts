@@ -1,8 +1,8 @@
-import { describeHistoryStoreContract } from "../server/history/history-store.contract";
-import { MemoryHistoryStore } from "../server/history/memory-store";
-import { PrismaHistoryStore } from "../server/history/prisma-store";
-import { createPrismaClient } from "../server/db/client";
-import { applyMigrations } from "../server/db/migrate";
+import { describeHistoryStoreContract } from "../history/history-store.contract";
+import { MemoryHistoryStore } from "../history/memory-store";
+import { PrismaHistoryStore } from "../history/prisma-store";
+import { createPrismaClient } from "../db/client";
+import { applyMigrations } from "../db/migrate";
 import { createEmbeddedDatabase, createMachineDatabase, machinePostgresAvailable, type TestDatabase } from "./support/services";
 
 async function openPrismaStore(db: TestDatabase) {

@@ -4,7 +4,7 @@ import path from "node:path";
 import fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { startEmbeddedDatabase } from "../../server/db/embedded";
+import { startEmbeddedDatabase } from "../../db/embedded";
 
 /** The machine's PostgreSQL server (trust auth). Override with TEST_POSTGRES_URL. */
 export const MACHINE_POSTGRES = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";

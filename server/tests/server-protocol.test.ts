@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Ack, SubscribeRequest, SubscribeResult, SwitchboardEvent } from "../lib/protocol";
+import type { Ack, SubscribeRequest, SubscribeResult, SwitchboardEvent } from "../../lib/protocol";
+import { nginxAvailable, startBehindNginx } from "./support/nginx";
 import { machinePostgresAvailable, machineRedisAvailable } from "./support/services";
 import {
   api,
@@ -16,8 +17,16 @@ import {
 
 const postgres = await machinePostgresAvailable();
 const redis = postgres && (await machineRedisAvailable());
-/** One node on each database, and three nodes behind Redis on the PostgreSQL server. */
-const setups: ClusterKind[] = ["embedded", ...(postgres ? (["postgres"] as const) : []), ...(redis ? (["cluster"] as const) : [])];
+/**
+ * One node on each database; three nodes sharing events through Redis (classic and sharded Pub/Sub)
+ * on the PostgreSQL server, each client on a random node; and three nodes behind nginx.
+ */
+const setups: (ClusterKind | "cluster-sharded" | "nginx")[] = [
+  "embedded",
+  ...(postgres ? (["postgres"] as const) : []),
+  ...(redis ? (["cluster", "cluster-sharded"] as const) : []),
+  ...(redis && nginxAvailable() ? (["nginx"] as const) : []),
+];
 
 async function subscribe(socket: ClientSocket, req: SubscribeRequest): Promise<SubscribeResult> {
   const res = (await socket.emitWithAck("subscribe", req)) as Ack<SubscribeResult>;
@@ -37,7 +46,7 @@ function collect(socket: ClientSocket) {
 }
 
 describe.each(setups)("server over Socket.IO and HTTP (%s)", (setup) => {
-  const cluster = setup === "cluster";
+  const cluster = setup === "cluster" || setup === "cluster-sharded" || setup === "nginx";
   let server: ServerProcess;
   let viewer: string;
   let publisher: string;
@@ -55,7 +64,14 @@ describe.each(setups)("server over Socket.IO and HTTP (%s)", (setup) => {
   };
 
   beforeAll(async () => {
-    server = cluster ? await startCluster() : await startServerProcess({ database: setup as "embedded" | "postgres" });
+    server =
+      setup === "nginx"
+        ? await startBehindNginx()
+        : setup === "cluster-sharded"
+          ? await startCluster({ env: { REDIS_SHARDED: "1" } })
+          : setup === "cluster"
+            ? await startCluster()
+            : await startServerProcess({ database: setup });
     [viewer, publisher] = await Promise.all([createToken(server, "viewer"), createToken(server, "publisher")]);
   });
   afterAll(async () => {

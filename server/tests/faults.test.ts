@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Ack, SubscribeResult, SwitchboardEvent } from "../lib/protocol";
-import { startEmbeddedDatabase } from "../server/db/embedded";
-import { applyMigrations } from "../server/db/migrate";
+import type { Ack, SubscribeResult, SwitchboardEvent } from "../../lib/protocol";
+import { startEmbeddedDatabase } from "../db/embedded";
+import { applyMigrations } from "../db/migrate";
 import { freePort, machinePostgresAvailable, tempDir, createMachineDatabase } from "./support/services";
 import { api, connect, connected, startServerProcess, waitFor, type ClientSocket, type ServerProcess } from "./support/server-process";
 

@@ -1,6 +1,6 @@
 import type net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Ack, GapNotice, SubscribeResult } from "../lib/protocol";
+import type { Ack, GapNotice, SubscribeResult } from "../../lib/protocol";
 import { api, connect, connected, startServerProcess, waitFor, type ClientSocket, type ServerProcess } from "./support/server-process";
 
 /** The TCP socket under a websocket-transport client: pausing it makes a client that stops reading. */
