@@ -38,6 +38,10 @@ export const envSchema = z.object({
   BACKPRESSURE: z.enum(["drop-oldest", "disconnect"]).default("drop-oldest"),
   PING_INTERVAL_MS: int(25_000, 100),
   PING_TIMEOUT_MS: int(20_000, 100),
+  /** Sustained events per second one token may publish; beyond it publishes get 429. */
+  PUBLISH_RATE: int(50_000, 1),
+  /** Events one token may publish at once after being idle. */
+  PUBLISH_BURST: int(100_000, 1),
   /** Largest HTTP request body (a batch of events). */
   MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

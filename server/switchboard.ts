@@ -18,6 +18,7 @@ import type { Logger } from "./logger";
 import { createHttpApi, type HealthReport } from "./transport/http-api";
 import { createMetrics } from "./transport/metrics";
 import { createPageGate } from "./transport/page-gate";
+import { PublishRateLimiter } from "./transport/rate-limit";
 import { RedisFanout } from "./transport/redis-fanout";
 import { attachSocketGateway, type SwitchboardServer } from "./transport/socket-gateway";
 
@@ -107,7 +108,16 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       : new MemoryFanout();
     const catalog = createCatalog({ retention: env.RETENTION_EVENTS, maxBacklog: env.BACKLOG_MAX, backpressure: env.BACKPRESSURE });
     const store = new PrismaHistoryStore(prisma);
-    hub = new Hub({ catalog, store, fanout, logger, metrics: metrics.hubMetrics, maxPayloadBytes: env.MAX_PAYLOAD_BYTES });
+    const rateLimiter = new PublishRateLimiter({ ratePerSecond: env.PUBLISH_RATE, burst: env.PUBLISH_BURST });
+    hub = new Hub({
+      catalog,
+      store,
+      fanout,
+      logger,
+      metrics: metrics.hubMetrics,
+      maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+      admitPublish: (principal, events) => rateLimiter.take(principal.tokenId, events),
+    });
     await hub.start();
     const runningHub = hub;
     cleanups.push({ name: "hub", run: () => runningHub.stop() });

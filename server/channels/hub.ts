@@ -39,6 +39,8 @@ export interface HubOptions {
   /** Events one publish call may carry. */
   maxBatch?: number;
   maxSubscriptionsPerConnection?: number;
+  /** Called with the principal and event count before a publish is accepted; throws to refuse it. */
+  admitPublish?: (principal: Principal, events: number) => void;
   groupCommit?: Partial<GroupCommitOptions>;
   sequencer?: { holdMs?: number; maxHeld?: number };
 }
@@ -147,6 +149,7 @@ export class Hub {
     if (inputs.length > this.maxBatch) {
       throw new SwitchboardError("payload_too_large", `At most ${this.maxBatch} events per publish; got ${inputs.length}.`);
     }
+    this.options.admitPublish?.(principal, inputs.length);
     const ts = new Date().toISOString();
     const events = inputs.map((input) => {
       const bytes = Buffer.byteLength(JSON.stringify(input.payload));

@@ -100,3 +100,34 @@ describe("a subscriber that stops reading", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
+
+describe("limits", () => {
+  it("a token publishing beyond its rate gets 429 with Retry-After, over HTTP and over the socket", async () => {
+    server = await startServerProcess({ database: "embedded", env: { PUBLISH_RATE: "1", PUBLISH_BURST: "5" } });
+    const post = (n: number) =>
+      api(server!, "POST", "/api/v1/channels/tasks/events", { token: server!.adminToken, body: Array.from({ length: n }, () => ({ type: "task.created" })) });
+    expect((await post(5)).status).toBe(201);
+    const refused = await post(1);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error?.code).toBe("rate_limited");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    client = connect(server, server.adminToken);
+    await connected(client);
+    const ack = (await client.emitWithAck("publish", { channel: "tasks", type: "task.created", payload: {} })) as Ack<object>;
+    expect(ack).toMatchObject({ ok: false, error: { code: "rate_limited" } });
+    const history = await api(server, "GET", "/api/v1/channels/tasks/events", { token: server.adminToken });
+    expect(history.body.events).toHaveLength(5); // nothing refused was stored
+  });
+
+  it("one connection may hold at most 100 subscriptions", async () => {
+    server = await startServerProcess({ database: "embedded" });
+    client = connect(server, server.adminToken);
+    await connected(client);
+    for (let i = 0; i < 100; i++) {
+      const ack = (await client.emitWithAck("subscribe", { channel: "agents" })) as Ack<SubscribeResult>;
+      expect(ack.ok).toBe(true);
+    }
+    const refused = (await client.emitWithAck("subscribe", { channel: "agents" })) as Ack<SubscribeResult>;
+    expect(refused).toMatchObject({ ok: false, error: { code: "rate_limited" } });
+  });
+});
