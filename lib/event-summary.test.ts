@@ -4,12 +4,16 @@ import { summarizePayload } from "./event-summary";
 describe("summarizePayload", () => {
   it("leads with the headline field and lists a few others", () => {
     expect(summarizePayload({ taskId: "T-4", title: "Draft release notes", status: "assigned" })).toBe(
-      "Draft release notes · taskId: T-4 · status: assigned",
+      "Draft release notes · status: assigned · taskId: T-4",
     );
   });
 
+  it("reads the same whatever order the payload's keys come in", () => {
+    expect(summarizePayload({ total: 4.07, amount: 0.2 })).toBe(summarizePayload({ amount: 0.2, total: 4.07 }));
+  });
+
   it("describes nested values instead of dumping them", () => {
-    expect(summarizePayload({ tags: ["a", "b"], meta: { x: 1 }, note: null })).toBe("tags: [2 items] · meta: {…} · note: null");
+    expect(summarizePayload({ tags: ["a", "b"], meta: { x: 1 }, note: null })).toBe("meta: {…} · note: null · tags: [2 items]");
   });
 
   it("collapses whitespace and truncates long text", () => {

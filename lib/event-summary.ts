@@ -19,8 +19,10 @@ function truncate(text: string, maxLength: number) {
 }
 
 /**
- * A headline field (title, text, message…) first, then up to four other fields as `key: value`:
- * "Draft release notes · taskId: T-4 · status: assigned".
+ * A headline field (title, text, message…) first, then up to four other fields as `key: value` in
+ * alphabetical order: "Draft release notes · status: assigned · taskId: T-4". Alphabetical because
+ * payloads read back from history (PostgreSQL jsonb) do not keep the publisher's key order, and the
+ * same event must read the same whether it arrived live or from history.
  */
 export function summarizePayload(payload: Record<string, unknown>, maxLength = 160): string {
   const headlineField = HEADLINE_FIELDS.find((field) => typeof payload[field] === "string" && payload[field] !== "");
@@ -28,6 +30,7 @@ export function summarizePayload(payload: Record<string, unknown>, maxLength = 1
   if (headlineField) parts.push(collapseWhitespace(payload[headlineField] as string));
   const details = Object.entries(payload)
     .filter(([key, value]) => key !== headlineField && value !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .slice(0, MAX_DETAIL_FIELDS)
     .map(([key, value]) => `${key}: ${describeValue(value)}`);
   parts.push(...details);

@@ -145,6 +145,9 @@ export function openLiveFeed(options: LiveFeedOptions): LiveFeed {
     autoConnect: false,
     // Its own connection: never share a cached Manager with another feed on the page.
     forceNew: true,
+    // One long-lived request that any node behind a load balancer can take (no sticky sessions:
+    // docs/deploy/nginx.conf).
+    transports: ["websocket"],
   });
 
   function buildSnapshot(): LiveFeedSnapshot {

@@ -16,6 +16,7 @@ import { PrismaHistoryStore } from "./history/prisma-store";
 import { startRetention } from "./history/retention";
 import type { Logger } from "./logger";
 import { createHttpApi, type HealthReport } from "./transport/http-api";
+import { DashboardViews } from "./views/dashboard-views";
 import { createMetrics } from "./transport/metrics";
 import { createPageGate } from "./transport/page-gate";
 import { PublishRateLimiter } from "./transport/rate-limit";
@@ -160,6 +161,7 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
     attachSocketGateway(io, { hub, verifier, logger });
     api = createHttpApi({
       hub,
+      views: new DashboardViews(prisma, [...catalog.keys()]),
       verifier,
       logger,
       maxBodyBytes: env.MAX_BODY_BYTES,

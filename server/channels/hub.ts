@@ -246,6 +246,13 @@ export class Hub {
     return this.options.store.read({ channel: settings.name, ...query });
   }
 
+  /** Where a replay of a channel from a point in time starts (the `after` to read from). */
+  async seqBefore(channel: string, ts: Date) {
+    this.assertStarted();
+    const settings = getChannelOrThrow(this.options.catalog, channel);
+    return this.options.store.seqBefore(settings.name, ts);
+  }
+
   channels(): ChannelInfo[] {
     return [...this.options.catalog.keys()].map((name) => ({
       name,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { normalizeFilter } from "../channels/filter";
 import type { HistoryStore, NewEvent } from "./store";
 
-const CHANNELS = ["alpha", "beta", "gamma", "delta", "paging", "race", "prune"] as const;
+const CHANNELS = ["alpha", "beta", "gamma", "delta", "paging", "race", "prune", "timeline"] as const;
 
 const newEvent = (channel: string, fields: Partial<NewEvent> = {}): NewEvent => ({
   v: 1,
@@ -135,6 +135,16 @@ export function describeHistoryStoreContract(
       expect(read.events.map((e) => e.seq)).toEqual([7, 8, 9, 10]);
       const [next] = await store.append([newEvent("prune")]);
       expect(next!.seq).toBe(11);
+    });
+
+    it("finds where a replay from a point in time starts", async () => {
+      const t0 = Date.parse("2026-01-01T00:00:00.000Z");
+      const at = (ms: number) => new Date(t0 + ms).toISOString();
+      await store.append([0, 1000, 2000, 3000].map((ms) => newEvent("timeline", { ts: at(ms) })));
+      expect(await store.seqBefore("timeline", new Date(t0))).toBe(0);
+      expect(await store.seqBefore("timeline", new Date(t0 + 1))).toBe(1);
+      expect(await store.seqBefore("timeline", new Date(t0 + 1500))).toBe(2);
+      expect(await store.seqBefore("timeline", new Date(t0 + 60_000))).toBe(4);
     });
 
     it("answers ping", async () => {

@@ -32,6 +32,11 @@ export class MemoryHistoryStore implements HistoryStore {
     return { events: all.slice(0, q.limit), head, hasMore: all.length > q.limit };
   }
 
+  async seqBefore(channel: string, ts: Date) {
+    const older = this.channelOrThrow(channel).events.filter((e) => Date.parse(e.ts) < ts.getTime());
+    return older.at(-1)?.seq ?? 0;
+  }
+
   async heads() {
     return new Map([...this.channels].map(([name, ch]) => [name, ch.lastSeq]));
   }

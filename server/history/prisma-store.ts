@@ -126,6 +126,13 @@ export class PrismaHistoryStore implements HistoryStore {
     return { events: rows.slice(0, q.limit).map(toEvent), head, hasMore };
   }
 
+  async seqBefore(channel: string, ts: Date) {
+    const row = await this.prisma.event
+      .findFirst({ where: { channel, ts: { lt: ts } }, orderBy: { ts: "desc" }, select: { seq: true } })
+      .catch(asUnavailable);
+    return Number(row?.seq ?? 0);
+  }
+
   async heads() {
     const rows = await this.prisma.channelCounter.findMany();
     return new Map(rows.map((r) => [r.channel, Number(r.lastSeq)]));

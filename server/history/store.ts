@@ -44,6 +44,8 @@ export interface HistoryStore {
   stop(): Promise<void>;
   append(events: readonly NewEvent[]): Promise<SwitchboardEvent[]>;
   read(query: ReadQuery): Promise<ReadResult>;
+  /** The last seq of the channel whose event is older than `ts` (0 if none): where a replay from `ts` starts. */
+  seqBefore(channel: string, ts: Date): Promise<number>;
   /** Last committed seq of every channel. */
   heads(): Promise<Map<string, number>>;
   /** Deletes all but the newest `keep` events of a channel; returns how many went. */

@@ -7,6 +7,7 @@ import type { Hub } from "../channels/hub";
 import type { Principal } from "../channels/subscriber";
 import type { TokenVerifier } from "../auth/tokens";
 import type { Logger } from "../logger";
+import type { DashboardViews } from "../views/dashboard-views";
 import { clearedSessionCookie, presentedToken, sessionCookie } from "./credentials";
 import { describeZodError, errorBody, httpStatusOf, toSwitchboardError } from "./errors";
 
@@ -18,6 +19,7 @@ export interface HealthReport {
 
 export interface HttpApiDeps {
   hub: Hub;
+  views: DashboardViews;
   verifier: TokenVerifier;
   logger: Logger;
   maxBodyBytes: number;
@@ -36,6 +38,21 @@ const historyQuerySchema = z.object({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(MAX_HISTORY).default(100),
 });
+
+const viewQuery = {
+  activity: z.object({ minutes: z.coerce.number().int().min(1).max(1440).default(30) }),
+  agents: z.object({ offlineAfterSeconds: z.coerce.number().int().min(1).max(86_400).default(60) }),
+  tasks: z.object({ project: z.string().max(128).optional(), agent: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(1000).default(500) }),
+  budget: z.object({ hours: z.coerce.number().int().min(1).max(168).default(24), bucketMinutes: z.coerce.number().int().min(1).max(1440).default(15) }),
+  conversations: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+  seqBefore: z.object({ ts: z.string().datetime() }),
+};
+
+function parseQuery<T>(schema: z.ZodType<T>, url: URL): T {
+  const parsed = schema.safeParse(Object.fromEntries(url.searchParams));
+  if (!parsed.success) throw new SwitchboardError("invalid_request", describeZodError(parsed.error));
+  return parsed.data;
+}
 
 const publishBodySchema = z.union([publishInputSchema, z.array(publishInputSchema)]);
 const sessionBodySchema = z.object({ token: z.string().min(1).max(256) });
@@ -94,6 +111,72 @@ export function createHttpApi(deps: HttpApiDeps) {
           hasMore: page.hasMore,
           nextAfter: page.events.at(-1)?.seq ?? query.data.after,
         });
+      },
+    },
+    {
+      // GET /api/v1/channels/:channel/seq-before?ts= – where a replay from a point in time starts
+      method: "GET",
+      pattern: /^\/api\/v1\/channels\/([^/]+)\/seq-before$/,
+      handler: async ({ req, res, params, url }) => {
+        await authenticate(req);
+        const { ts } = parseQuery(viewQuery.seqBefore, url);
+        sendJson(res, 200, { seq: await hub.seqBefore(decodeURIComponent(params[0]!), new Date(ts)) });
+      },
+    },
+    {
+      // GET /api/v1/views/activity?minutes= – events per minute per channel
+      method: "GET",
+      pattern: /^\/api\/v1\/views\/activity$/,
+      handler: async ({ req, res, url }) => {
+        await authenticate(req);
+        sendJson(res, 200, await deps.views.activity(parseQuery(viewQuery.activity, url).minutes));
+      },
+    },
+    {
+      // GET /api/v1/views/agents?offlineAfterSeconds= – agents with status, current task and spend
+      method: "GET",
+      pattern: /^\/api\/v1\/views\/agents$/,
+      handler: async ({ req, res, url }) => {
+        await authenticate(req);
+        sendJson(res, 200, { agents: await deps.views.agents(parseQuery(viewQuery.agents, url).offlineAfterSeconds) });
+      },
+    },
+    {
+      // GET /api/v1/views/tasks?project=&agent=&limit= – each task's latest state
+      method: "GET",
+      pattern: /^\/api\/v1\/views\/tasks$/,
+      handler: async ({ req, res, url }) => {
+        await authenticate(req);
+        sendJson(res, 200, { tasks: await deps.views.tasks(parseQuery(viewQuery.tasks, url)) });
+      },
+    },
+    {
+      // GET /api/v1/views/budget?hours=&bucketMinutes= – spend per project and agent over time, limits, warnings
+      method: "GET",
+      pattern: /^\/api\/v1\/views\/budget$/,
+      handler: async ({ req, res, url }) => {
+        await authenticate(req);
+        const q = parseQuery(viewQuery.budget, url);
+        sendJson(res, 200, await deps.views.budget(q.hours, q.bucketMinutes));
+      },
+    },
+    {
+      // GET /api/v1/views/conversations?limit= – agent-to-agent threads, newest first
+      method: "GET",
+      pattern: /^\/api\/v1\/views\/conversations$/,
+      handler: async ({ req, res, url }) => {
+        await authenticate(req);
+        sendJson(res, 200, { conversations: await deps.views.conversations(parseQuery(viewQuery.conversations, url).limit) });
+      },
+    },
+    {
+      // GET /api/v1/views/conversations/:a/:b?limit= – the messages between two agents, oldest first
+      method: "GET",
+      pattern: /^\/api\/v1\/views\/conversations\/([^/]+)\/([^/]+)$/,
+      handler: async ({ req, res, params, url }) => {
+        await authenticate(req);
+        const { limit } = parseQuery(viewQuery.conversations, url);
+        sendJson(res, 200, { events: await deps.views.conversation(decodeURIComponent(params[0]!), decodeURIComponent(params[1]!), limit) });
       },
     },
     {

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "event_channel_ts_idx" ON "event"("channel", "ts");
