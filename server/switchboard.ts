@@ -59,8 +59,13 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
     let hub: Hub | null = null;
     let api: ReturnType<typeof createHttpApi> | null = null;
     let pages: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
+    /** False while starting and once shutdown begins: new requests and sockets are turned away. */
+    let accepting = false;
     const server = http.createServer((req, res) => {
-      if (!api) return void res.writeHead(503, { "Retry-After": "1" }).end();
+      if (!api || !accepting) {
+        res.writeHead(503, { "Retry-After": "1", Connection: "close", "Content-Type": "application/json" });
+        return void res.end(JSON.stringify({ error: { code: "unavailable", message: "The server is starting or stopping; retry shortly." } }));
+      }
       api(req, res)
         .then(async (handled) => {
           if (handled) return;
@@ -94,12 +99,18 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
     // (in-flight requests still get their answers) and close its subscribers, then close the rest.
     cleanups.push({
       name: "sockets",
-      run: () =>
-        new Promise<void>((resolve) => {
+      run: async () => {
+        // The hub has sent every subscriber its `closing` notice; give the sockets a moment to
+        // flush it before the connections are cut.
+        for (let waited = 0; io.engine.clientsCount > 0 && waited < 1000; waited += 20) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await new Promise<void>((resolve) => {
           io.close(() => resolve());
           server.closeAllConnections();
           for (const socket of tcpSockets) socket.destroy();
-        }),
+        });
+      },
     });
 
     const metrics = createMetrics(() => hub);
@@ -158,6 +169,7 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
         if (!req.url?.startsWith(SOCKET_PATH)) upgrade(req, socket, head);
       });
     }
+    io.use((_socket, next) => (accepting ? next() : next(new Error("unavailable"))));
     attachSocketGateway(io, { hub, verifier, logger });
     api = createHttpApi({
       hub,
@@ -177,11 +189,13 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
     const port = typeof address === "object" && address ? address.port : env.PORT;
     const url = `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST}:${port}`;
 
+    accepting = true;
+    // First step of shutdown. Not server.close(): it would also drop open websockets as "idle"
+    // before subscribers are told to resume elsewhere.
     cleanups.push({
-      name: "listener",
+      name: "stop accepting",
       run: async () => {
-        server.close();
-        server.closeIdleConnections();
+        accepting = false;
       },
     });
     const stopRetention = startRetention(store, catalog, env.RETENTION_INTERVAL_MS, logger);

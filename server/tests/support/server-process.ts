@@ -22,6 +22,8 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
   /** SIGKILL: a crash. */
   kill(): Promise<void>;
+  /** SIGTERM and wait for the exit, keeping the data for `restart`. */
+  terminate(): Promise<number | null>;
   /** Starts the server again on the same data and port. */
   restart(): Promise<void>;
 }
@@ -56,12 +58,12 @@ export async function startServerProcess(options: { database: DatabaseKind | { u
 
   const launch = () =>
     new Promise<void>((resolve, reject) => {
+      const from = log.length; // a restart must wait for its own "listening" line
       child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
       const timer = setTimeout(() => reject(new Error(`server did not start within 60 s:\n${log}`)), 60_000);
       const onData = (chunk: Buffer) => {
         log += chunk.toString();
-        if (log.length > 2_000_000) log = log.slice(-1_000_000);
-        if (log.includes("Switchboard is listening")) {
+        if (log.slice(from).includes("Switchboard is listening")) {
           clearTimeout(timer);
           resolve();
         }
@@ -97,6 +99,10 @@ export async function startServerProcess(options: { database: DatabaseKind | { u
       child.kill("SIGKILL");
       await waitExit();
     },
+    terminate: async () => {
+      child.kill("SIGTERM");
+      return waitExit();
+    },
     restart: launch,
   };
 }
@@ -131,6 +137,10 @@ export async function startCluster(options: { nodes?: number; env?: Record<strin
     },
     kill: async () => {
       await Promise.all(nodes.map((n) => n.kill()));
+    },
+    terminate: async () => {
+      const codes = await Promise.all(nodes.map((n) => n.terminate()));
+      return codes.find((c) => c !== 0) ?? 0;
     },
     restart: async () => {
       await Promise.all(nodes.map((n) => n.restart()));
