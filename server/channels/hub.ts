@@ -106,16 +106,9 @@ export class Hub {
         new ChannelSequencer(heads.get(channel) ?? 0, {
           holdMs: this.options.sequencer?.holdMs ?? 250,
           maxHeld: this.options.sequencer?.maxHeld ?? 10_000,
-          fill: async (after, upTo) => {
-            const events: SwitchboardEvent[] = [];
-            for (let cursor = after; cursor < upTo; ) {
-              const page = await this.options.store.read({ channel, after: cursor, upTo, limit: MAX_HISTORY });
-              events.push(...page.events);
-              if (!page.hasMore || page.events.length === 0) break;
-              cursor = page.events.at(-1)!.seq;
-            }
-            return events;
-          },
+          // One page per read keeps memory bounded however large the hole; the sequencer reads
+          // the next page at once while it is still behind.
+          fill: async (after, upTo) => (await this.options.store.read({ channel, after, upTo, limit: MAX_HISTORY })).events,
           deliver: (events) => this.dispatch(channel, events),
           onError: (err) => this.options.logger.error({ err, channel }, "could not read missing events from history; retrying"),
         }),

@@ -69,6 +69,29 @@ describe("ChannelSequencer", () => {
     expect(released).toEqual([3, 4, 5]);
   });
 
+  it("reads a large hole page by page until it has all of it", async () => {
+    vi.useFakeTimers();
+    const history = Array.from({ length: 25 }, (_, i) => testEvent(i + 1));
+    const reads: [number, number][] = [];
+    const released: number[] = [];
+    const sequencer = new ChannelSequencer(0, {
+      holdMs: 50,
+      maxHeld: 100,
+      fill: async (after, upTo) => {
+        reads.push([after, upTo]);
+        return history.filter((e) => e.seq > after && e.seq <= upTo).slice(0, 10);
+      },
+      deliver: (events) => released.push(...events.map((e) => e.seq)),
+      onError: (err) => {
+        throw err;
+      },
+    });
+    sequencer.catchUp(25);
+    await vi.advanceTimersByTimeAsync(5);
+    expect(released).toEqual(history.map((e) => e.seq));
+    expect(reads).toEqual([[0, 25], [10, 25], [20, 25]]);
+  });
+
   it("catchUp reads committed events fanout never delivered", async () => {
     vi.useFakeTimers();
     const { sequencer, released } = harness(2, [1, 2, 3, 4, 5].map((s) => testEvent(s)));

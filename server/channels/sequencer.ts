@@ -5,7 +5,7 @@ export interface SequencerOptions {
   holdMs: number;
   /** Held events beyond which the hole is read at once. */
   maxHeld: number;
-  /** Reads the committed events in (after, upTo] of the channel, ascending. */
+  /** Reads committed events in (after, upTo] of the channel, ascending: all of them, or a first page. */
   fill: (after: number, upTo: number) => Promise<SwitchboardEvent[]>;
   deliver: (events: SwitchboardEvent[]) => void;
   onError: (err: unknown) => void;
@@ -104,10 +104,12 @@ export class ChannelSequencer {
         this.filling = false;
         if (this.stopped) return;
         // Seqs up to `upTo` are committed; any the store no longer has were pruned and can never
-        // arrive, so skip them rather than wait forever.
+        // arrive, so skip them rather than wait forever. `fill` may return only the first page of
+        // the range: then the rest is read at once.
         const firstFound = events[0]?.seq ?? upTo + 1;
         if (firstFound > this.lastSeq + 1) this.lastSeq = firstFound - 1;
         this.offer(events);
+        if (this.lastSeq < upTo) this.scheduleFill(0);
       })
       .catch((err: unknown) => {
         this.filling = false;
