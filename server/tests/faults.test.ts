@@ -88,32 +88,41 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
+/** Nodes on a fresh database and a Redis of this test's own (so it can be killed); all torn down after the test. */
+async function startNodesWithOwnRedis(count: number) {
+  const redisPort = await freePort();
+  const redis = { port: redisPort, process: await startRedis(redisPort) };
+  cleanups.push(() => stopProcess(redis.process));
+  const db = await createMachineDatabase();
+  cleanups.push(() => db.drop());
+  const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}`, ADMIN_TOKEN: "fault-test-admin-token" };
+  const nodes: ServerProcess[] = [];
+  for (let i = 0; i < count; i++) {
+    const node = await startServerProcess({ database: { url: db.url }, env });
+    cleanups.push(() => node.stop());
+    nodes.push(node);
+  }
+  return { redis, nodes };
+}
+
 describe.runIf(postgresAvailable)("faults, with nothing acknowledged lost", () => {
   it("Redis restarted mid-stream: health says so, publishing goes on, and subscribers on other nodes get every event in order", async () => {
-    const redisPort = await freePort();
-    let redis = await startRedis(redisPort);
-    cleanups.push(() => stopProcess(redis));
-    const db = await createMachineDatabase();
-    cleanups.push(() => db.drop());
-    const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}`, ADMIN_TOKEN: "fault-test-admin-token" };
-    const a = await startServerProcess({ database: { url: db.url }, env });
-    cleanups.push(() => a.stop());
-    const b = await startServerProcess({ database: { url: db.url }, env });
-    cleanups.push(() => b.stop());
+    const { redis, nodes } = await startNodesWithOwnRedis(2);
+    const [a, b] = nodes as [ServerProcess, ServerProcess];
 
     const watcher = follower("tasks");
     await watcher.attach(b);
     const publisher = steadyPublisher(() => a.url, a.adminToken, "tasks");
     await waitFor(() => publisher.acknowledged.length >= 20, "events before the outage");
 
-    await stopProcess(redis);
+    await stopProcess(redis.process);
     await waitFor(async () => (await api(a, "GET", "/api/v1/health")).body.redis === "down", "health reports redis down");
     const health = await api(a, "GET", "/api/v1/health");
     expect(health.status).toBe(503);
     const before = publisher.acknowledged.length;
     await waitFor(() => publisher.acknowledged.length >= before + 30, "publishes accepted while Redis is down");
 
-    redis = await startRedis(redisPort);
+    redis.process = await startRedis(redis.port);
     await waitFor(async () => (await api(a, "GET", "/api/v1/health")).body.redis === "up", "health reports redis up again", 15_000);
     const during = publisher.acknowledged.length;
     await waitFor(() => publisher.acknowledged.length >= during + 20, "events after the outage");
@@ -126,18 +135,7 @@ describe.runIf(postgresAvailable)("faults, with nothing acknowledged lost", () =
   });
 
   it("a node killed with SIGKILL mid-stream: its clients resume on another node with zero loss", async () => {
-    const redisPort = await freePort();
-    const redis = await startRedis(redisPort);
-    cleanups.push(() => stopProcess(redis));
-    const db = await createMachineDatabase();
-    cleanups.push(() => db.drop());
-    const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}`, ADMIN_TOKEN: "fault-test-admin-token" };
-    const nodes = [] as ServerProcess[];
-    for (let i = 0; i < 3; i++) {
-      const node = await startServerProcess({ database: { url: db.url }, env });
-      cleanups.push(() => node.stop());
-      nodes.push(node);
-    }
+    const { nodes } = await startNodesWithOwnRedis(3);
     const [doomed, publishTo, survivor] = nodes as [ServerProcess, ServerProcess, ServerProcess];
     const watcher = follower("agents");
     await watcher.attach(doomed);
