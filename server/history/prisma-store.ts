@@ -1,11 +1,20 @@
 import type { SwitchboardEvent } from "../../lib/protocol";
 import { PROTOCOL_VERSION } from "../../lib/protocol";
-import type { Prisma, PrismaClient } from "../db/generated/client";
+import type { PrismaClient } from "../db/generated/client";
 import type { NormalizedFilter } from "../channels/filter";
 import { SwitchboardError } from "../channels/errors";
 import type { HistoryStore, NewEvent, ReadQuery, ReadResult } from "./store";
 
-type EventRow = Prisma.EventGetPayload<object>;
+interface EventRow {
+  channel: string;
+  seq: bigint;
+  id: string;
+  type: string;
+  ts: Date;
+  agent: string | null;
+  project: string | null;
+  payload: Record<string, unknown>;
+}
 
 const toEvent = (row: EventRow): SwitchboardEvent => ({
   v: PROTOCOL_VERSION,
@@ -16,19 +25,27 @@ const toEvent = (row: EventRow): SwitchboardEvent => ({
   ts: row.ts.toISOString(),
   agent: row.agent,
   project: row.project,
-  payload: row.payload as Record<string, unknown>,
+  payload: row.payload,
 });
 
-function filterWhere(filter: NormalizedFilter | undefined): Prisma.EventWhereInput {
-  if (!filter) return {};
-  const where: Prisma.EventWhereInput = {};
-  if (filter.agents) where.agent = { in: filter.agents };
-  if (filter.projects) where.project = { in: filter.projects };
-  const typeClauses: Prisma.EventWhereInput[] = [];
-  if (filter.types?.length) typeClauses.push({ type: { in: filter.types } });
-  for (const prefix of filter.typePrefixes ?? []) typeClauses.push({ type: { startsWith: prefix } });
-  if (typeClauses.length) where.OR = typeClauses;
-  return where;
+/** A LIKE pattern matching every string that starts with `prefix`. */
+const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, "\\$&")}%`;
+
+/** SQL conditions and their parameters for a filter, numbered from `firstParam`. */
+function filterSql(filter: NormalizedFilter | undefined, firstParam: number): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${firstParam + params.length - 1}`;
+  };
+  if (filter?.agents) clauses.push(`agent = ANY(${param(filter.agents)}::text[])`);
+  if (filter?.projects) clauses.push(`project = ANY(${param(filter.projects)}::text[])`);
+  const typeClauses: string[] = [];
+  if (filter?.types?.length) typeClauses.push(`type = ANY(${param(filter.types)}::text[])`);
+  for (const prefix of filter?.typePrefixes ?? []) typeClauses.push(`type LIKE ${param(likePrefix(prefix))}`);
+  if (typeClauses.length) clauses.push(`(${typeClauses.join(" OR ")})`);
+  return { sql: clauses.map((c) => ` AND ${c}`).join(""), params };
 }
 
 /** A failed read is the database being unreachable far more often than a bug: tell clients to retry. */
@@ -37,9 +54,29 @@ function asUnavailable(err: unknown): never {
 }
 
 /**
- * PostgreSQL through Prisma. Seqs come from `channel_counter`: the `UPDATE … RETURNING` in the insert
- * transaction takes the channel's row lock until commit, so two transactions on one channel commit in
- * the order they drew their seqs, and a rolled-back transaction gives its seqs back.
+ * Appends one channel's events in one statement: the counter update draws the seqs and takes the
+ * channel's row lock until commit, so two transactions on one channel commit in the order they drew
+ * their seqs, and a rolled-back transaction gives its seqs back. Rows travel as arrays (unnest), so
+ * the statement has eight parameters however many events it carries.
+ */
+const APPEND_SQL = `
+  WITH counter AS (
+    UPDATE channel_counter SET last_seq = last_seq + $2 WHERE channel = $1 RETURNING last_seq - $2 AS base
+  ), inserted AS (
+    -- Without a counter row, base is NULL and so is seq: the NOT NULL constraint fails the whole
+    -- transaction, as it must when a batch names a channel that has no counter.
+    INSERT INTO event (channel, seq, id, type, ts, agent, project, payload)
+    SELECT $1, (SELECT base FROM counter) + t.ord, t.id, t.type, t.ts, t.agent, t.project, t.payload
+      FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::jsonb[])
+           WITH ORDINALITY AS t(id, type, ts, agent, project, payload, ord)
+    RETURNING 1
+  )
+  SELECT base, (SELECT count(*) FROM inserted)::int AS inserted FROM counter`;
+
+/**
+ * PostgreSQL through Prisma. The hot paths (append and read) are single SQL statements run with
+ * Prisma's raw queries: Prisma's query compiler was most of the CPU spent per event
+ * (docs/benchmarks.md).
  */
 export class PrismaHistoryStore implements HistoryStore {
   constructor(private readonly prisma: PrismaClient) {}
@@ -59,35 +96,35 @@ export class PrismaHistoryStore implements HistoryStore {
     if (events.length === 0) return [];
     const byChannel = new Map<string, NewEvent[]>();
     for (const e of events) {
-      const list = byChannel.get(e.channel) ?? [];
-      list.push(e);
-      byChannel.set(e.channel, list);
+      const list = byChannel.get(e.channel);
+      if (list) list.push(e);
+      else byChannel.set(e.channel, [e]);
     }
     // Lock counters in name order so that two nodes' batches over the same channels cannot deadlock.
     const channels = [...byChannel.keys()].sort();
+    const statements = channels.map((channel) => {
+      const list = byChannel.get(channel)!;
+      return this.prisma.$queryRawUnsafe<{ base: bigint; inserted: number }[]>(
+        APPEND_SQL,
+        channel,
+        list.length,
+        list.map((e) => e.id),
+        list.map((e) => e.type),
+        list.map((e) => e.ts),
+        list.map((e) => e.agent),
+        list.map((e) => e.project),
+        list.map((e) => JSON.stringify(e.payload)),
+      );
+    });
+    // One statement is a transaction of its own; several run in one transaction, all or nothing.
+    const results = statements.length === 1 ? [await statements[0]!] : await this.prisma.$transaction(statements);
     const seqOf = new Map<NewEvent, number>();
-    await this.prisma.$transaction(async (tx) => {
-      for (const channel of channels) {
-        const list = byChannel.get(channel)!;
-        const rows = await tx.$queryRaw<{ last_seq: bigint }[]>`
-          UPDATE channel_counter SET last_seq = last_seq + ${list.length} WHERE channel = ${channel}
-          RETURNING last_seq`;
-        if (rows.length !== 1) throw new Error(`channel ${channel} has no counter row`);
-        const first = Number(rows[0]!.last_seq) - list.length + 1;
-        list.forEach((e, i) => seqOf.set(e, first + i));
-      }
-      await tx.event.createMany({
-        data: events.map((e) => ({
-          channel: e.channel,
-          seq: BigInt(seqOf.get(e)!),
-          id: e.id,
-          type: e.type,
-          ts: new Date(e.ts),
-          agent: e.agent,
-          project: e.project,
-          payload: e.payload as Prisma.InputJsonObject,
-        })),
-      });
+    results.forEach((rows, i) => {
+      const channel = channels[i]!;
+      const list = byChannel.get(channel)!;
+      if (rows.length !== 1) throw new Error(`channel ${channel} has no counter row`);
+      const base = Number(rows[0]!.base);
+      list.forEach((e, k) => seqOf.set(e, base + k + 1));
     });
     return events.map((e) => ({
       v: e.v,
@@ -106,31 +143,40 @@ export class PrismaHistoryStore implements HistoryStore {
     return this.readOrThrow(q).catch(asUnavailable);
   }
 
+  /**
+   * One statement, so the head and the events come from one snapshot: every event at or below the
+   * head is visible in it, because commits follow seq order.
+   */
   private async readOrThrow(q: ReadQuery): Promise<ReadResult> {
-    const counter = await this.prisma.channelCounter.findUnique({ where: { channel: q.channel } });
-    const head = Number(counter?.lastSeq ?? 0);
-    const upTo = Math.min(q.upTo ?? head, head);
     const after = q.after ?? 0;
-    if (q.limit <= 0 || upTo <= after) return { events: [], head, hasMore: false };
-    const where: Prisma.EventWhereInput = {
-      channel: q.channel,
-      seq: { gt: BigInt(after), lte: BigInt(upTo) },
-      ...filterWhere(q.filter),
-    };
-    if (q.newest) {
-      const rows = await this.prisma.event.findMany({ where, orderBy: { seq: "desc" }, take: q.limit });
-      return { events: rows.reverse().map(toEvent), head, hasMore: false };
-    }
-    const rows = await this.prisma.event.findMany({ where, orderBy: { seq: "asc" }, take: q.limit + 1 });
-    const hasMore = rows.length > q.limit;
-    return { events: rows.slice(0, q.limit).map(toEvent), head, hasMore };
+    const take = q.newest ? q.limit : q.limit + 1;
+    const filter = filterSql(q.filter, 5);
+    const rows = await this.prisma.$queryRawUnsafe<(Partial<EventRow> & { head: bigint | null })[]>(
+      `WITH head AS (SELECT last_seq FROM channel_counter WHERE channel = $1)
+       SELECT head.last_seq AS head, e.channel, e.seq, e.id, e.type, e.ts, e.agent, e.project, e.payload
+         FROM head LEFT JOIN LATERAL (
+           SELECT * FROM event
+            WHERE channel = $1 AND seq > $2 AND seq <= least(head.last_seq, $3)${filter.sql}
+            ORDER BY seq ${q.newest ? "DESC" : "ASC"} LIMIT $4
+         ) e ON true`,
+      q.channel,
+      after,
+      q.upTo ?? Number.MAX_SAFE_INTEGER,
+      q.limit <= 0 ? 0 : take,
+      ...filter.params,
+    );
+    const head = Number(rows[0]?.head ?? 0);
+    const found = rows.filter((r) => r.seq !== null && r.seq !== undefined) as EventRow[];
+    if (q.newest) return { events: found.reverse().map(toEvent), head, hasMore: false };
+    const hasMore = found.length > q.limit;
+    return { events: found.slice(0, q.limit).map(toEvent), head, hasMore };
   }
 
   async seqBefore(channel: string, ts: Date) {
-    const row = await this.prisma.event
-      .findFirst({ where: { channel, ts: { lt: ts } }, orderBy: { ts: "desc" }, select: { seq: true } })
+    const rows = await this.prisma
+      .$queryRawUnsafe<{ seq: bigint }[]>(`SELECT seq FROM event WHERE channel = $1 AND ts < $2 ORDER BY ts DESC, seq DESC LIMIT 1`, channel, ts)
       .catch(asUnavailable);
-    return Number(row?.seq ?? 0);
+    return Number(rows[0]?.seq ?? 0);
   }
 
   async heads() {
