@@ -1,4 +1,4 @@
-import { ADMIN_TOKEN, expect, test } from "./fixtures";
+import { ADMIN_TOKEN, expect, signIn, test } from "./fixtures";
 
 test("a wrong token is refused with a clear message", async ({ page }) => {
   await page.goto("/login");
@@ -10,11 +10,25 @@ test("a wrong token is refused with a clear message", async ({ page }) => {
   await expect(page).toHaveURL("/login");
 });
 
-test("the login link the server prints signs in by itself and goes where the visitor was headed", async ({ page }) => {
-  await page.goto(`/login?next=${encodeURIComponent("/?project=e2e")}#token=${ADMIN_TOKEN}`);
+test("an operator signs in to the overview and signs out again", async ({ page }) => {
+  await signIn(page, ADMIN_TOKEN);
 
-  await expect(page).toHaveURL("/?project=e2e");
-  await expect(page.getByLabel("Project")).toHaveValue("e2e");
+  await expect(page.getByRole("heading", { name: "Overview", level: 1 })).toBeVisible();
+  await expect(page.getByRole("status", { name: "Connection status" })).toHaveText("Live");
+  await expect(page.getByText("Signed in as admin")).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" })).toHaveAttribute("aria-current", "page");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL("/login");
+  await page.goto("/agents");
+  await expect(page).toHaveURL("/login?next=%2Fagents");
+});
+
+test("the login link the server prints signs in by itself and goes where the visitor was headed", async ({ page }) => {
+  await page.goto(`/login?next=${encodeURIComponent("/feed?project=e2e")}#token=${ADMIN_TOKEN}`);
+
+  await expect(page).toHaveURL("/feed?project=e2e");
+  await expect(page.getByRole("combobox", { name: "Project" })).toHaveValue("e2e");
   await expect(page.getByText("Signed in as admin")).toBeVisible();
 });
 

@@ -2,7 +2,8 @@
  * Typed calls to Switchboard's HTTP API for the browser (and for Node, given a base URL and a token).
  * Isomorphic: fetch only, no server imports.
  */
-import type { ChannelInfo, ErrorCode, EventFilter, Role, SwitchboardEvent } from "./protocol";
+import type { ChannelInfo, ErrorCode, EventFilter, PublishInput, Role, SwitchboardEvent } from "./protocol";
+import type { ActivityView, AgentView, BudgetView, ConversationView, TaskView } from "./views";
 
 /** Where the API lives and how to authenticate. In the browser both stay unset: same origin, session cookie. */
 export interface ApiTarget {
@@ -121,3 +122,60 @@ export function fetchEventsPage(channel: string, query: EventsPageQuery, options
     method: "GET",
   });
 }
+
+// POST /api/v1/channels/:channel/events – publish one event (admins and publishers; system: admins only)
+export async function publishEvent(channel: string, input: PublishInput, options: RequestOptions = {}) {
+  const body = await requestJsonOrThrow<{ events: SwitchboardEvent[] }>(`/api/v1/channels/${encodeURIComponent(channel)}/events`, {
+    ...options,
+    method: "POST",
+    body: JSON.stringify(input),
+  });
+  const [event] = body.events;
+  if (!event) throw new ApiError(201, "unexpected_response", "The server accepted the event but did not return it.");
+  return event;
+}
+
+// GET /api/v1/channels/:channel/seq-before?ts= – the last seq older than a time (0 if none)
+export async function fetchSeqBefore(channel: string, ts: Date, options: RequestOptions = {}) {
+  const body = await requestJsonOrThrow<{ seq: number }>(
+    `/api/v1/channels/${encodeURIComponent(channel)}/seq-before?ts=${encodeURIComponent(ts.toISOString())}`,
+    { ...options, method: "GET" },
+  );
+  return body.seq;
+}
+
+const viewPath = (path: string, params: Record<string, string | number | undefined>) => {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== "") search.set(key, String(value));
+  const query = search.toString();
+  return `/api/v1/views/${path}${query ? `?${query}` : ""}`;
+};
+
+// GET /api/v1/views/activity – events per minute per channel
+export const fetchActivity = (minutes: number, options: RequestOptions = {}) =>
+  requestJsonOrThrow<ActivityView>(viewPath("activity", { minutes }), { ...options, method: "GET" });
+
+// GET /api/v1/views/agents – every agent with its status, current task and spend
+export const fetchAgents = async (offlineAfterSeconds: number, options: RequestOptions = {}) =>
+  (await requestJsonOrThrow<{ agents: AgentView[] }>(viewPath("agents", { offlineAfterSeconds }), { ...options, method: "GET" })).agents;
+
+// GET /api/v1/views/tasks – the latest state of each task, newest first
+export const fetchTasks = async (query: { project?: string; agent?: string; limit?: number }, options: RequestOptions = {}) =>
+  (await requestJsonOrThrow<{ tasks: TaskView[] }>(viewPath("tasks", query), { ...options, method: "GET" })).tasks;
+
+// GET /api/v1/views/budget – spend per project and agent over time, budgets, warnings
+export const fetchBudget = (query: { hours: number; bucketMinutes: number }, options: RequestOptions = {}) =>
+  requestJsonOrThrow<BudgetView>(viewPath("budget", query), { ...options, method: "GET" });
+
+// GET /api/v1/views/conversations – agent pairs that exchanged messages, newest first
+export const fetchConversations = async (options: RequestOptions = {}) =>
+  (await requestJsonOrThrow<{ conversations: ConversationView[] }>(viewPath("conversations", { limit: 100 }), { ...options, method: "GET" })).conversations;
+
+// GET /api/v1/views/conversations/:a/:b – the messages between two agents, oldest first
+export const fetchConversation = async (a: string, b: string, options: RequestOptions = {}) =>
+  (
+    await requestJsonOrThrow<{ events: SwitchboardEvent[] }>(
+      `/api/v1/views/conversations/${encodeURIComponent(a)}/${encodeURIComponent(b)}?limit=200`,
+      { ...options, method: "GET" },
+    )
+  ).events;

@@ -29,6 +29,10 @@ export class NewestFirstBuffer {
     return this.rows.length;
   }
 
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
   /** Adds events in any order; returns whether the kept rows changed. */
   add(events: Iterable<SwitchboardEvent>): boolean {
     let changed = false;

@@ -22,3 +22,27 @@ describe("feed filter in the URL", () => {
     expect(toEventFilter({ agent: "a" })).toEqual({ agent: "a" });
   });
 });
+
+describe("feed filter lists, types and channels", () => {
+  it("reads channel sets, comma lists and type prefixes", () => {
+    const { filter, problems } = readFeedFilter(new URLSearchParams("channels=tasks,system&agent=a, b&type=task.*"));
+    expect(problems).toEqual([]);
+    expect(filter).toEqual({ channels: ["tasks", "system"], agent: "a,b", type: "task.*" });
+    expect(toEventFilter(filter)).toEqual({ agent: ["a", "b"], type: "task.*" });
+  });
+
+  it("treats all five channels, or none, as no channel filter and reports unknown ones", () => {
+    expect(readFeedFilter(new URLSearchParams("channels=tasks,agents,budget,messages,system")).filter).toEqual({});
+    const { filter, problems } = readFeedFilter(new URLSearchParams("channels=tasks,nope"));
+    expect(filter).toEqual({ channels: ["tasks"] });
+    expect(problems).toHaveLength(1);
+  });
+
+  it("writes channels and types readably", () => {
+    expect(withFeedFilter("", { channels: ["tasks", "agents"], type: "task.*" })).toBe("?type=task.*&channels=tasks,agents");
+  });
+
+  it("refuses malformed types", () => {
+    expect(readFeedFilter(new URLSearchParams("type=Task")).problems).toHaveLength(1);
+  });
+});

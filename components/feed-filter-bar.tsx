@@ -1,7 +1,8 @@
 "use client";
 
 import { useState, type ChangeEvent, type FormEvent } from "react";
-import { filterValueProblem, isFiltered, sameFeedFilter, type FeedFilter, type FeedFilterField } from "@/lib/feed-filter";
+import { feedChannels, filterValueProblem, isFiltered, sameFeedFilter, type FeedFilter, type FeedFilterField } from "@/lib/feed-filter";
+import { CHANNEL_NAMES, type ChannelName } from "@/lib/protocol";
 
 interface FeedFilterBarProps {
   /** The filter in effect (from the URL). */
@@ -9,15 +10,50 @@ interface FeedFilterBarProps {
   onApply(filter: FeedFilter): void;
   knownAgents: readonly string[];
   knownProjects: readonly string[];
+  /** Offer the channel checkboxes (the agent timeline shows every channel). @default true */
+  showChannels?: boolean;
 }
 
-type Draft = Record<FeedFilterField, string>;
+type Draft = Record<FeedFilterField, string> & { channels: readonly ChannelName[] };
 
-const draftOf = (filter: FeedFilter): Draft => ({ agent: filter.agent ?? "", project: filter.project ?? "" });
+const TYPE_SUGGESTIONS = [
+  "task.*",
+  "agent.*",
+  "budget.*",
+  "message.*",
+  "system.*",
+  "task.created",
+  "task.assigned",
+  "task.status_changed",
+  "task.completed",
+  "task.failed",
+  "agent.hired",
+  "agent.heartbeat",
+  "budget.spent",
+  "budget.warning",
+  "message.sent",
+  "system.notice",
+  "system.error",
+];
+
+const draftOf = (filter: FeedFilter): Draft => ({
+  agent: filter.agent ?? "",
+  project: filter.project ?? "",
+  type: filter.type ?? "",
+  channels: feedChannels(filter),
+});
 const filterOf = (draft: Draft): FeedFilter => {
-  const agent = draft.agent.trim();
-  const project = draft.project.trim();
-  return { ...(agent ? { agent } : {}), ...(project ? { project } : {}) };
+  const filter: FeedFilter = {};
+  for (const field of ["agent", "project", "type"] as const) {
+    const value = draft[field]
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean)
+      .join(",");
+    if (value) filter[field] = value;
+  }
+  if (draft.channels.length > 0 && draft.channels.length < CHANNEL_NAMES.length) filter.channels = draft.channels;
+  return filter;
 };
 
 /** Chromium and WebKit report a datalist pick as a replacement; Firefox sends a plain Event. */
@@ -25,12 +61,13 @@ const isSuggestionPick = (event: ChangeEvent<HTMLInputElement>) =>
   !(event.nativeEvent instanceof InputEvent) || event.nativeEvent.inputType === "insertReplacementText";
 
 /**
- * Agent and project filters. Typing only edits a draft; the filter applies on Enter / "Apply", or at
- * once when a suggestion is picked, so the feed is not resubscribed on every keystroke.
+ * Channel, agent, project and event-type filters. Channel boxes apply at once; typing only edits a
+ * draft that applies on Enter / "Apply", or at once when a suggestion is picked, so the feed is not
+ * resubscribed on every keystroke.
  */
-export function FeedFilterBar({ filter, onApply, knownAgents, knownProjects }: FeedFilterBarProps) {
+export function FeedFilterBar({ filter, onApply, knownAgents, knownProjects, showChannels = true }: FeedFilterBarProps) {
   const [draft, setDraft] = useState(() => draftOf(filter));
-  const [problems, setProblems] = useState<Partial<Record<FeedFilterField, string>>>({});
+  const [problems, setProblems] = useState<Partial<Record<FeedFilterField | "channels", string>>>({});
   // When the applied filter changes from outside (back/forward, "Clear"), the draft follows it.
   const [appliedFilter, setAppliedFilter] = useState(filter);
   if (!sameFeedFilter(appliedFilter, filter)) {
@@ -40,11 +77,12 @@ export function FeedFilterBar({ filter, onApply, knownAgents, knownProjects }: F
   }
 
   const apply = (next: Draft) => {
-    const found: Partial<Record<FeedFilterField, string>> = {};
-    for (const field of ["agent", "project"] as const) {
-      const problem = filterValueProblem(field, next[field].trim());
+    const found: Partial<Record<FeedFilterField | "channels", string>> = {};
+    for (const field of ["agent", "project", "type"] as const) {
+      const problem = filterValueProblem(field, next[field]);
       if (problem) found[field] = problem;
     }
+    if (next.channels.length === 0) found.channels = "Pick at least one channel.";
     setProblems(found);
     if (Object.keys(found).length === 0) onApply(filterOf(next));
   };
@@ -53,6 +91,15 @@ export function FeedFilterBar({ filter, onApply, knownAgents, knownProjects }: F
     const next = { ...draft, [field]: event.target.value };
     setDraft(next);
     if (isSuggestionPick(event) && suggestions.includes(event.target.value)) apply(next);
+  };
+
+  const toggleChannel = (channel: ChannelName) => (event: ChangeEvent<HTMLInputElement>) => {
+    const set = new Set(draft.channels);
+    if (event.target.checked) set.add(channel);
+    else set.delete(channel);
+    const next = { ...draft, channels: CHANNEL_NAMES.filter((c) => set.has(c)) };
+    setDraft(next);
+    apply(next);
   };
 
   const clear = () => {
@@ -70,15 +117,23 @@ export function FeedFilterBar({ filter, onApply, knownAgents, knownProjects }: F
 
   return (
     <form role="search" aria-label="Filter events" className="filter-bar" onSubmit={submit}>
-      <FilterField
-        id="filter-agent"
-        label="Agent"
-        placeholder="All agents"
-        value={draft.agent}
-        suggestions={knownAgents}
-        problem={problems.agent}
-        onChange={edit("agent", knownAgents)}
-      />
+      {showChannels ? (
+        <fieldset className="channel-picker" aria-describedby={problems.channels ? "filter-channels-problem" : undefined}>
+          <legend>Channels</legend>
+          {CHANNEL_NAMES.map((channel) => (
+            <label key={channel} className="channel-toggle" data-channel={channel}>
+              <input type="checkbox" checked={draft.channels.includes(channel)} onChange={toggleChannel(channel)} />
+              {channel}
+            </label>
+          ))}
+          {problems.channels ? (
+            <p id="filter-channels-problem" className="form-error field-problem" role="alert">
+              {problems.channels}
+            </p>
+          ) : null}
+        </fieldset>
+      ) : null}
+      <FilterField id="filter-agent" label="Agent" placeholder="All agents" value={draft.agent} suggestions={knownAgents} problem={problems.agent} onChange={edit("agent", knownAgents)} />
       <FilterField
         id="filter-project"
         label="Project"
@@ -88,6 +143,7 @@ export function FeedFilterBar({ filter, onApply, knownAgents, knownProjects }: F
         problem={problems.project}
         onChange={edit("project", knownProjects)}
       />
+      <FilterField id="filter-type" label="Event type" placeholder="All types, or task.*" value={draft.type} suggestions={TYPE_SUGGESTIONS} problem={problems.type} onChange={edit("type", TYPE_SUGGESTIONS)} />
       <div className="filter-actions">
         <button type="submit" className="button-primary" disabled={!pending}>
           Apply

@@ -5,20 +5,19 @@ import { useCallback, useMemo } from "react";
 import { readFeedFilter, withFeedFilter, type FeedFilter } from "@/lib/feed-filter";
 
 /**
- * The feed filter lives in the URL query (`?agent=&project=`), so reload, back/forward and shared
- * links keep it. Applying one pushes a history entry with the native History API, which Next.js's
- * router picks up without a server round trip.
+ * The feed filter lives in the URL query (`?channels=&agent=&project=&type=`), so reload,
+ * back/forward and shared links keep it. Applying one pushes a history entry with the native History
+ * API, which Next.js's router picks up without a server round trip.
  */
 export function useFeedFilterParams() {
   const searchParams = useSearchParams();
   const pathname = usePathname();
-  const agentParam = searchParams.get("agent");
-  const projectParam = searchParams.get("project");
+  const raw = ["channels", "agent", "project", "type"].map((k) => searchParams.get(k) ?? "").join("\u0000");
 
-  const { filter, problems } = useMemo(
-    () => readFeedFilter(new URLSearchParams({ agent: agentParam ?? "", project: projectParam ?? "" })),
-    [agentParam, projectParam],
-  );
+  const { filter, problems } = useMemo(() => {
+    const [channels, agent, project, type] = raw.split("\u0000");
+    return readFeedFilter(new URLSearchParams({ channels: channels ?? "", agent: agent ?? "", project: project ?? "", type: type ?? "" }));
+  }, [raw]);
 
   const applyFilter = useCallback(
     (next: FeedFilter) => {

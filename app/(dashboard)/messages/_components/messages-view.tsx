@@ -1,0 +1,116 @@
+"use client";
+
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useSearchParams } from "next/navigation";
+import { useMemo, useRef, useState } from "react";
+import { useLiveSubscriptions } from "@/components/live-client-provider";
+import { EmptyState, ErrorState, LoadingState } from "@/components/states";
+import { useNow } from "@/components/use-now";
+import type { SwitchboardEvent } from "@/lib/protocol";
+import { conversationQueryOptions, conversationsQueryOptions } from "@/lib/queries";
+import { formatAbsolute, formatCount, formatRelative } from "@/lib/time-format";
+
+const LIST_REFRESH_MS = 3_000;
+const MESSAGES = [{ channel: "messages", filter: { type: "message.sent" }, start: { history: 0 } as const, catchUp: 1 }];
+
+const pairOf = (event: SwitchboardEvent): [string, string] | null => {
+  const { from, to } = event.payload;
+  if (typeof from !== "string" || typeof to !== "string") return null;
+  return from < to ? [from, to] : [to, from];
+};
+
+/** Agent-to-agent conversations, threaded by pair, live. */
+export function MessagesView() {
+  const params = useSearchParams();
+  const a = params.get("a");
+  const b = params.get("b");
+  const pair = a && b ? ((a < b ? [a, b] : [b, a]) as [string, string]) : null;
+  const conversations = useQuery(conversationsQueryOptions());
+  const queryClient = useQueryClient();
+  const lastRefresh = useRef(0);
+  const [live, setLive] = useState<{ pair: string; events: SwitchboardEvent[] }>({ pair: "", events: [] });
+  const pairKey = pair ? pair.join("\u0000") : "";
+
+  useLiveSubscriptions(MESSAGES, (events) => {
+    const t = performance.now();
+    if (t - lastRefresh.current > LIST_REFRESH_MS) {
+      lastRefresh.current = t;
+      queryClient.invalidateQueries({ queryKey: conversationsQueryOptions().queryKey });
+    }
+    if (!pairKey) return;
+    const mine = events.filter((e) => pairOf(e)?.join("\u0000") === pairKey);
+    if (mine.length) setLive((current) => ({ pair: pairKey, events: [...(current.pair === pairKey ? current.events : []), ...mine].slice(-500) }));
+  });
+
+  return (
+    <div className="view view-fill">
+      <h1 className="view-title">Messages</h1>
+      {conversations.isError ? <ErrorState error={conversations.error} what="conversations" /> : null}
+      <div className="messages-layout">
+        <nav className="card table-scroller" aria-label="Conversations">
+          {conversations.isPending ? <LoadingState>Loading conversations…</LoadingState> : null}
+          {conversations.data?.length === 0 ? <EmptyState>No agent has messaged another yet.</EmptyState> : null}
+          <ul className="conversation-list">
+            {conversations.data?.map((c) => {
+              const current = pair !== null && c.agents[0] === pair[0] && c.agents[1] === pair[1];
+              return (
+                <li key={c.agents.join("/")}>
+                  <Link href={`/messages?a=${encodeURIComponent(c.agents[0])}&b=${encodeURIComponent(c.agents[1])}`} aria-current={current ? "true" : undefined}>
+                    <strong>
+                      {c.agents[0]} ↔ {c.agents[1]}
+                    </strong>{" "}
+                    <span className="muted small">({formatCount(c.count)})</span>
+                    <span className="muted small cell-ellipsis" style={{ display: "block" }}>
+                      {c.last.from}: {c.last.text}
+                    </span>
+                  </Link>
+                </li>
+              );
+            })}
+          </ul>
+        </nav>
+        <section className="card thread" aria-label={pair ? `Conversation between ${pair[0]} and ${pair[1]}` : "Conversation"}>
+          {pair ? <Thread pair={pair} live={live.pair === pairKey ? live.events : []} /> : <EmptyState>Pick a conversation.</EmptyState>}
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function Thread({ pair, live }: { pair: [string, string]; live: readonly SwitchboardEvent[] }) {
+  const thread = useQuery(conversationQueryOptions(pair[0], pair[1]));
+  const now = useNow(5_000);
+  const messages = useMemo(() => {
+    const byId = new Map((thread.data ?? []).map((e) => [e.id, e]));
+    for (const e of live) byId.set(e.id, e);
+    return [...byId.values()].sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : x.seq - y.seq));
+  }, [thread.data, live]);
+
+  if (thread.isError) return <ErrorState error={thread.error} what="the conversation" />;
+  if (thread.isPending) return <LoadingState>Loading the conversation…</LoadingState>;
+  return (
+    <>
+      <h2 className="subheading">
+        {pair[0]} ↔ {pair[1]}
+      </h2>
+      {messages.length === 0 ? <EmptyState>No messages yet.</EmptyState> : null}
+      <ol className="thread-messages" aria-label="Messages">
+        {messages.map((m) => {
+          const from = typeof m.payload.from === "string" ? m.payload.from : (m.agent ?? "?");
+          return (
+            <li key={m.id} className="bubble" data-side={from === pair[0] ? "left" : "right"}>
+              <p className="bubble-meta">
+                <strong>{from}</strong> ·{" "}
+                <time dateTime={m.ts} title={formatAbsolute(m.ts)}>
+                  {now ? formatRelative(m.ts, now) : ""}
+                </time>
+              </p>
+              <p>{typeof m.payload.text === "string" ? m.payload.text : JSON.stringify(m.payload)}</p>
+            </li>
+          );
+        })}
+      </ol>
+    </>
+  );
+}
