@@ -126,6 +126,10 @@ export function describeHistoryStoreContract(
       expect(await types({ type: ["agent.hired", "task.status_changed"] })).toEqual(["a2/p1/task.status_changed", "a1/p2/agent.hired"]);
       expect(await types({ type: "task.*", agent: "a1" })).toEqual(["a1/p1/task.created"]);
       expect(await types({ project: "nobody" })).toEqual([]);
+      expect(await types({ type: "task.created", project: ["p1", "p2"] })).toEqual(["a1/p1/task.created"]);
+      // The newest n across several values of a field come merged in seq order.
+      const newest = await store.read({ channel: "beta", after: 1, limit: 2, newest: true, filter: normalizeFilter({ agent: ["a2", "a1"] }) });
+      expect(newest.events.map((e) => `${e.agent}/${e.type}`)).toEqual(["a2/task.status_changed", "a1/agent.hired"]);
     });
 
     it("prunes all but the newest N of a channel, and keeps counting from where it was", async () => {

@@ -31,21 +31,45 @@ const toEvent = (row: EventRow): SwitchboardEvent => ({
 /** A LIKE pattern matching every string that starts with `prefix`. */
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, "\\$&")}%`;
 
-/** SQL conditions and their parameters for a filter, numbered from `firstParam`. */
-function filterSql(filter: NormalizedFilter | undefined, firstParam: number): { sql: string; params: unknown[] } {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${firstParam + params.length - 1}`;
+/** Builds a statement's parameter list: `add(value)` returns its placeholder. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown, cast = "") {
+    this.values.push(value);
+    return `$${this.values.length}${cast}`;
+  }
+}
+
+/**
+ * The WHERE branches of a filtered read. PostgreSQL reads the newest (or oldest) n rows of one index
+ * value in order and stops, but for `agent = ANY(list)` it reads every matching row and sorts them.
+ * So each value of one listed field gets its own branch, read in order with its own LIMIT, and the
+ * branches are merged afterwards; the other fields are conditions inside every branch. The field is
+ * the one likely to match fewest events: agent (a fleet has many), then exact type, then project.
+ */
+function filterBranches(filter: NormalizedFilter | undefined, params: Params): string[] {
+  const conditions: string[] = [];
+  const typeConditions = (types: string[] | undefined) => {
+    const clauses: string[] = [];
+    if (types?.length) clauses.push(`type = ANY(${params.add(types, "::text[]")})`);
+    for (const prefix of filter?.typePrefixes ?? []) clauses.push(`type LIKE ${params.add(likePrefix(prefix))}`);
+    return clauses.length ? [`(${clauses.join(" OR ")})`] : [];
   };
-  if (filter?.agents) clauses.push(`agent = ANY(${param(filter.agents)}::text[])`);
-  if (filter?.projects) clauses.push(`project = ANY(${param(filter.projects)}::text[])`);
-  const typeClauses: string[] = [];
-  if (filter?.types?.length) typeClauses.push(`type = ANY(${param(filter.types)}::text[])`);
-  for (const prefix of filter?.typePrefixes ?? []) typeClauses.push(`type LIKE ${param(likePrefix(prefix))}`);
-  if (typeClauses.length) clauses.push(`(${typeClauses.join(" OR ")})`);
-  return { sql: clauses.map((c) => ` AND ${c}`).join(""), params };
+  const join = (extra: string[]) => [...conditions, ...extra].map((c) => ` AND ${c}`).join("");
+  if (filter?.agents?.length) {
+    if (filter.projects) conditions.push(`project = ANY(${params.add(filter.projects, "::text[]")})`);
+    conditions.push(...typeConditions(filter.types));
+    return filter.agents.map((agent) => join([`agent = ${params.add(agent)}`]));
+  }
+  if (filter?.types?.length && !filter.typePrefixes?.length) {
+    if (filter.projects) conditions.push(`project = ANY(${params.add(filter.projects, "::text[]")})`);
+    return filter.types.map((type) => join([`type = ${params.add(type)}`]));
+  }
+  if (filter?.projects?.length) {
+    conditions.push(...typeConditions(filter.types));
+    return filter.projects.map((project) => join([`project = ${params.add(project)}`]));
+  }
+  return [join(typeConditions(filter?.types))];
 }
 
 /** A failed read is the database being unreachable far more often than a bug: tell clients to retry. */
@@ -145,31 +169,32 @@ export class PrismaHistoryStore implements HistoryStore {
 
   /**
    * One statement, so the head and the events come from one snapshot: every event at or below the
-   * head is visible in it, because commits follow seq order.
+   * head is visible in it, because commits follow seq order. The head comes as an extra last row.
    */
   private async readOrThrow(q: ReadQuery): Promise<ReadResult> {
-    const after = q.after ?? 0;
-    const take = q.newest ? q.limit : q.limit + 1;
-    const filter = filterSql(q.filter, 5);
-    const rows = await this.prisma.$queryRawUnsafe<(Partial<EventRow> & { head: bigint | null })[]>(
-      `WITH head AS (SELECT last_seq FROM channel_counter WHERE channel = $1)
-       SELECT head.last_seq AS head, e.channel, e.seq, e.id, e.type, e.ts, e.agent, e.project, e.payload
-         FROM head LEFT JOIN LATERAL (
-           SELECT * FROM event
-            WHERE channel = $1 AND seq > $2 AND seq <= least(head.last_seq, $3)${filter.sql}
-            ORDER BY seq ${q.newest ? "DESC" : "ASC"} LIMIT $4
-         ) e ON true`,
-      q.channel,
-      after,
-      q.upTo ?? Number.MAX_SAFE_INTEGER,
-      q.limit <= 0 ? 0 : take,
-      ...filter.params,
+    const params = new Params();
+    const channel = params.add(q.channel);
+    const after = params.add(q.after ?? 0, "::bigint");
+    const upTo = params.add(q.upTo ?? Number.MAX_SAFE_INTEGER, "::bigint");
+    const limit = params.add(q.limit <= 0 ? 0 : q.newest ? q.limit : q.limit + 1, "::int");
+    const order = q.newest ? "DESC" : "ASC";
+    const branches = filterBranches(q.filter, params).map(
+      (conditions) => `(SELECT channel, seq, id, type, ts, agent, project, payload FROM event
+          WHERE channel = ${channel} AND seq > ${after} AND seq <= least((SELECT last_seq FROM head), ${upTo})${conditions}
+          ORDER BY seq ${order} LIMIT ${limit})`,
     );
-    const head = Number(rows[0]?.head ?? 0);
-    const found = rows.filter((r) => r.seq !== null && r.seq !== undefined) as EventRow[];
-    if (q.newest) return { events: found.reverse().map(toEvent), head, hasMore: false };
-    const hasMore = found.length > q.limit;
-    return { events: found.slice(0, q.limit).map(toEvent), head, hasMore };
+    const rows = await this.prisma.$queryRawUnsafe<(EventRow & { head: bigint | null })[]>(
+      `WITH head AS MATERIALIZED (SELECT last_seq FROM channel_counter WHERE channel = ${channel})
+       (SELECT NULL::bigint AS head, * FROM (${branches.join(" UNION ALL ")}) matching ORDER BY seq ${order} LIMIT ${limit})
+       UNION ALL
+       SELECT last_seq, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM head`,
+      ...params.values,
+    );
+    const headRow = rows.at(-1);
+    const head = headRow && headRow.head !== null ? Number(headRow.head) : 0;
+    const found = (headRow && headRow.head !== null ? rows.slice(0, -1) : rows).map(toEvent);
+    if (q.newest) return { events: found.reverse(), head, hasMore: false };
+    return { events: found.slice(0, q.limit), head, hasMore: found.length > q.limit };
   }
 
   async seqBefore(channel: string, ts: Date) {
