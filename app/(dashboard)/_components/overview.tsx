@@ -8,6 +8,7 @@ import { NoticeForm } from "@/components/notice-form";
 import { noticeOf, type Notice } from "@/components/notice-toasts";
 import { EmptyState, ErrorState, LoadingState } from "@/components/states";
 import { useNow } from "@/components/use-now";
+import type { BudgetView } from "@/lib/views";
 import { useTaskBoard } from "@/components/use-task-board";
 import { agentsQueryOptions, budgetQueryOptions, sessionQueryOptions, TASK_LIMIT } from "@/lib/queries";
 import { formatAbsolute, formatCount, formatMoney, formatRelative } from "@/lib/time-format";
@@ -108,14 +109,21 @@ function BudgetSummary() {
       {budget.isError ? <ErrorState error={budget.error} what="the budget" /> : null}
       {budget.isPending ? <LoadingState /> : null}
       {budget.data && budget.data.projects.length === 0 ? <EmptyState>No spend recorded today.</EmptyState> : null}
-      <ul className="budget-list">
-        {budget.data?.projects.map((p) => (
-          <li key={p.project}>
-            <BudgetMeter project={p.project} spent={p.spentToday} budget={p.budget} currency={p.currency} />
-          </li>
-        ))}
-      </ul>
+      <BudgetMeterList projects={budget.data?.projects ?? []} />
     </section>
+  );
+}
+
+/** Each project's spend today against its budget. */
+export function BudgetMeterList({ projects }: { projects: BudgetView["projects"] }) {
+  return (
+    <ul className="budget-list">
+      {projects.map((p) => (
+        <li key={p.project}>
+          <BudgetMeter project={p.project} spent={p.spentToday} budget={p.budget} currency={p.currency} />
+        </li>
+      ))}
+    </ul>
   );
 }
 

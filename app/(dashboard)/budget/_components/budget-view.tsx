@@ -10,7 +10,7 @@ import type { SwitchboardEvent } from "@/lib/protocol";
 import { budgetQueryOptions } from "@/lib/queries";
 import { formatAbsolute, formatMoney, formatRelative } from "@/lib/time-format";
 import type { BudgetView as BudgetData } from "@/lib/views";
-import { BudgetMeter } from "../../_components/overview";
+import { BudgetMeterList } from "../../_components/overview";
 
 const MAX_SERIES = 8;
 const RANGES = [
@@ -103,13 +103,7 @@ export function BudgetView() {
             <h2 id="limits-heading">Budgets today</h2>
           </div>
           {budget.data && budget.data.projects.length === 0 ? <EmptyState>No project has spent anything today.</EmptyState> : null}
-          <ul className="budget-list">
-            {budget.data?.projects.map((p) => (
-              <li key={p.project}>
-                <BudgetMeter project={p.project} spent={p.spentToday} budget={p.budget} currency={p.currency} />
-              </li>
-            ))}
-          </ul>
+          <BudgetMeterList projects={budget.data?.projects ?? []} />
         </section>
         <section className="card" aria-labelledby="warnings-heading">
           <div className="card-head">
