@@ -129,6 +129,9 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       metrics: metrics.hubMetrics,
       maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
       admitPublish: (principal, events) => rateLimiter.take(principal.tokenId, events),
+      // A transaction's events reach every backlog at once: no larger than a backlog, so a
+      // subscriber that keeps up never gets a gap just because many producers published together.
+      groupCommit: { maxBatch: Math.min(5000, env.BACKLOG_MAX) },
     });
     await hub.start();
     const runningHub = hub;
