@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -21,16 +20,8 @@ export function log(message: string) {
   console.log(`[${s}s] ${message}`);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** One free loopback port, found the same way the integration tests find theirs. */
+export { freePort } from "../../server/tests/support/services";
 
 /** VmRSS of a process, in bytes. */
 export function rssBytes(pid: number): number {
