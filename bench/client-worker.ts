@@ -26,9 +26,8 @@ let disconnects = 0;
 
 const now = () => performance.timeOrigin + performance.now();
 
-function onEvent(event: BenchEvent) {
+function record(event: BenchEvent, arrived: number) {
   total++;
-  const arrived = now();
   const t = event.payload.t;
   if (arrived >= windowFrom && arrived < windowTo) arrivedInWindow++;
   if (typeof t === "number" && t >= windowFrom && t < windowTo) {
@@ -36,11 +35,19 @@ function onEvent(event: BenchEvent) {
     hist.record(arrived - t);
   }
 }
+const onEvent = (event: BenchEvent) => record(event, now());
+/** Switchboard's batched delivery (`auth.batch`); the floor never sends it. */
+const onEvents = (events: BenchEvent[]) => {
+  const arrived = now();
+  for (const event of events) record(event, arrived);
+};
 
 async function openOne(url: string, token: string, channel: string): Promise<boolean> {
   const socket = io(url, {
     path: SOCKET_PATH,
-    auth: { token },
+    // Same clients for every target: Switchboard sends `events` batches to clients that ask; the
+    // floor ignores the option.
+    auth: { token, batch: true },
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,
@@ -61,6 +68,7 @@ async function openOne(url: string, token: string, channel: string): Promise<boo
     const ack = (await socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck("subscribe", { channel, history: 0 })) as { ok: boolean };
     if (!ack.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`);
     socket.on("event", onEvent);
+    socket.on("events", onEvents);
     socket.on("gap", () => gaps++);
     socket.on("disconnect", () => disconnects++);
     sockets.push(socket);

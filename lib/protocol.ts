@@ -149,6 +149,11 @@ export interface ClosingNotice {
 
 export interface ServerToClientEvents {
   event: (event: SwitchboardEvent, subscriptionId: string) => void;
+  /**
+   * Several events of one subscription, in seq order: sent instead of `event` to clients that pass
+   * `batch: true` in the handshake's `auth`, whenever more than one event is ready at once.
+   */
+  events: (events: SwitchboardEvent[], subscriptionId: string) => void;
   gap: (notice: GapNotice) => void;
   closing: (notice: ClosingNotice) => void;
 }

@@ -2,19 +2,21 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SwitchboardEvent } from "../../lib/protocol";
 import { testEvent } from "../testing/events";
-import { Backlog, type BacklogItem } from "./backlog";
+import { Backlog, type Gap } from "./backlog";
 
 const ev = (seq: number): SwitchboardEvent => testEvent(seq);
 
 /** Expands drained items to the seqs they stand for: events as themselves, gaps as their range. */
-function coverage(items: BacklogItem[]) {
+function coverage(items: (SwitchboardEvent[] | Gap)[]) {
   const seqs: number[] = [];
   for (const item of items) {
-    if (item.kind === "event") seqs.push(item.event.seq);
+    if (Array.isArray(item)) seqs.push(...item.map((e) => e.seq));
     else for (let s = item.fromSeq; s <= item.toSeq; s++) seqs.push(s);
   }
   return seqs;
 }
+const eventsIn = (items: (SwitchboardEvent[] | Gap)[]) => items.filter(Array.isArray).flat();
+const gapsIn = (items: (SwitchboardEvent[] | Gap)[]) => items.filter((i): i is Gap => !Array.isArray(i));
 
 describe("Backlog, drop-oldest", () => {
   it("keeps at most `capacity` events, and events plus gaps account for every seq in order", () => {
@@ -31,8 +33,9 @@ describe("Backlog, drop-oldest", () => {
             expect(backlog.size).toBeLessThanOrEqual(capacity);
           }
           const drained = backlog.drain();
-          expect(drained.filter((i) => i.kind === "event").length).toBeLessThanOrEqual(capacity);
-          expect(drained.filter((i) => i.kind === "gap").length).toBeLessThanOrEqual(1);
+          expect(eventsIn(drained).length).toBeLessThanOrEqual(capacity);
+          expect(gapsIn(drained).length).toBeLessThanOrEqual(1);
+          expect(drained.every((i) => !Array.isArray(i) || i.length > 0)).toBe(true);
           seen.push(...coverage(drained));
         }
         expect(seen).toEqual(all);
@@ -45,7 +48,7 @@ describe("Backlog, drop-oldest", () => {
     for (let s = 1; s <= 7; s++) backlog.push(ev(s));
     const items = backlog.drain();
     expect(items[0]).toEqual({ kind: "gap", fromSeq: 1, toSeq: 4 });
-    expect(items.slice(1).map((i) => (i.kind === "event" ? i.event.seq : -1))).toEqual([5, 6, 7]);
+    expect(items.slice(1)).toEqual([[ev(5), ev(6), ev(7)]]);
   });
 
   it("stays bounded over many drops without draining", () => {
@@ -53,7 +56,8 @@ describe("Backlog, drop-oldest", () => {
     for (let s = 1; s <= 100_000; s++) backlog.push(ev(s));
     expect(backlog.size).toBe(10);
     const items = backlog.drain();
-    expect(items).toHaveLength(11);
+    expect(items).toHaveLength(2);
+    expect(eventsIn(items)).toHaveLength(10);
     expect(items[0]).toEqual({ kind: "gap", fromSeq: 1, toSeq: 99_990 });
   });
 
@@ -61,7 +65,7 @@ describe("Backlog, drop-oldest", () => {
     const backlog = new Backlog(2, "drop-oldest");
     for (let s = 1; s <= 6; s++) backlog.push(ev(s)); // gap 1-4, events 5, 6
     backlog.discardThrough(2);
-    expect(backlog.drain()).toEqual([{ kind: "gap", fromSeq: 3, toSeq: 4 }, { kind: "event", event: ev(5) }, { kind: "event", event: ev(6) }]);
+    expect(backlog.drain()).toEqual([{ kind: "gap", fromSeq: 3, toSeq: 4 }, [ev(5), ev(6)]]);
     for (let s = 7; s <= 9; s++) backlog.push(ev(s));
     backlog.discardThrough(8);
     expect(coverage(backlog.drain())).toEqual([9]);
@@ -75,5 +79,16 @@ describe("Backlog, disconnect", () => {
     expect(backlog.push(ev(2))).toBe("queued");
     expect(backlog.push(ev(3))).toBe("overflow");
     expect(coverage(backlog.drain())).toEqual([1, 2]);
+  });
+});
+
+describe("Backlog, drain", () => {
+  it("hands queued events over as one run, and nothing when empty", () => {
+    const backlog = new Backlog(10, "drop-oldest");
+    expect(backlog.drain()).toEqual([]);
+    for (let s = 1; s <= 4; s++) backlog.push(ev(s));
+    expect(backlog.drain()).toEqual([[ev(1), ev(2), ev(3), ev(4)]]);
+    expect(backlog.isEmpty).toBe(true);
+    expect(backlog.size).toBe(0);
   });
 });

@@ -7,7 +7,15 @@ export interface Gap {
   fromSeq: number;
   toSeq: number;
 }
-export type BacklogItem = { kind: "event"; event: SwitchboardEvent } | Gap;
+/**
+ * Events are queued as themselves (no wrapper object per event and subscription: with thousands of
+ * subscribers that would be thousands of allocations per event); a gap marker is told apart by `kind`.
+ */
+export type BacklogItem = SwitchboardEvent | Gap;
+
+export function isGap(item: BacklogItem): item is Gap {
+  return (item as Partial<Gap>).kind === "gap";
+}
 
 export type PushResult = "queued" | "dropped-oldest" | "overflow";
 
@@ -21,6 +29,8 @@ export class Backlog {
   private items: BacklogItem[] = [];
   private head = 0;
   private eventCount = 0;
+  /** Whether a gap marker sits in `items` (it can only be at the head). */
+  private gapQueued = false;
 
   constructor(
     readonly capacity: number,
@@ -39,12 +49,14 @@ export class Backlog {
 
   push(event: SwitchboardEvent): PushResult {
     if (this.eventCount < this.capacity) {
-      this.append({ kind: "event", event });
+      this.items.push(event);
+      this.eventCount++;
       return "queued";
     }
     if (this.policy === "disconnect") return "overflow";
     this.dropOldestEvent();
-    this.append({ kind: "event", event });
+    this.items.push(event);
+    this.eventCount++;
     return "dropped-oldest";
   }
 
@@ -52,44 +64,59 @@ export class Backlog {
   discardThrough(seq: number): void {
     const kept: BacklogItem[] = [];
     for (const item of this.items.slice(this.head)) {
-      if (item.kind === "event") {
-        if (item.event.seq > seq) kept.push(item);
+      if (!isGap(item)) {
+        if (item.seq > seq) kept.push(item);
       } else if (item.toSeq > seq) {
         kept.push({ ...item, fromSeq: Math.max(item.fromSeq, seq + 1) });
       }
     }
     this.items = kept;
     this.head = 0;
-    this.eventCount = kept.filter((i) => i.kind === "event").length;
+    this.gapQueued = kept.some(isGap);
+    this.eventCount = kept.length - (this.gapQueued ? 1 : 0);
   }
 
-  /** Takes everything queued, in order. */
-  drain(): BacklogItem[] {
-    const out = this.head === 0 ? this.items : this.items.slice(this.head);
+  /**
+   * Takes everything queued, in order, split at the gap marker if there is one: runs of events
+   * (never empty) and gaps, ready to be sent as they are.
+   */
+  drain(): (SwitchboardEvent[] | Gap)[] {
+    const items = this.head === 0 ? this.items : this.items.slice(this.head);
+    const hadGap = this.gapQueued;
     this.items = [];
     this.head = 0;
     this.eventCount = 0;
+    this.gapQueued = false;
+    if (items.length === 0) return [];
+    if (!hadGap) return [items as SwitchboardEvent[]];
+    const out: (SwitchboardEvent[] | Gap)[] = [];
+    let run: SwitchboardEvent[] = [];
+    for (const item of items) {
+      if (isGap(item)) {
+        if (run.length) out.push(run);
+        run = [];
+        out.push(item);
+      } else {
+        run.push(item);
+      }
+    }
+    if (run.length) out.push(run);
     return out;
-  }
-
-  private append(item: BacklogItem) {
-    this.items.push(item);
-    if (item.kind === "event") this.eventCount++;
   }
 
   private dropOldestEvent() {
     // The head is either an event or the gap marker left by earlier drops, followed by events.
     const first = this.items[this.head];
-    if (first?.kind === "gap") {
+    if (first === undefined) return;
+    if (isGap(first)) {
       const next = this.items[this.head + 1];
-      if (next?.kind !== "event") return;
-      first.toSeq = next.event.seq;
+      if (next === undefined || isGap(next)) return;
+      first.toSeq = next.seq;
       this.items[this.head + 1] = first;
       this.head++;
-    } else if (first?.kind === "event") {
-      this.items[this.head] = { kind: "gap", fromSeq: first.event.seq, toSeq: first.event.seq };
     } else {
-      return;
+      this.items[this.head] = { kind: "gap", fromSeq: first.seq, toSeq: first.seq };
+      this.gapQueued = true;
     }
     this.eventCount--;
     // Compact now and then so the array does not grow with the number of drops.

@@ -30,8 +30,11 @@ class RecordingSink implements SubscriberSink {
   closedWith: CloseReason | null = null;
   writable = true;
   private waiting: (() => void)[] = [];
-  sendEvent(event: SwitchboardEvent, subscriptionId: string) {
-    this.events.push({ event, subscriptionId });
+  /** How many events each `sendEvents` call carried. */
+  batches: number[] = [];
+  sendEvents(events: readonly SwitchboardEvent[], subscriptionId: string) {
+    this.batches.push(events.length);
+    for (const event of events) this.events.push({ event, subscriptionId });
   }
   sendGap(notice: GapNotice) {
     this.gaps.push(notice);
@@ -64,7 +67,8 @@ async function startHub(options: { maxBacklog?: number; backpressure?: Backpress
   hubs.push(hub);
   return hub;
 }
-const flush = () => new Promise((r) => setTimeout(r, 0));
+/** Lets pending I/O and the delivery run (which happens on `setImmediate`) complete. */
+const flush = () => new Promise((r) => setTimeout(() => setImmediate(r), 0));
 
 afterEach(async () => {
   for (const hub of hubs.splice(0)) await hub.stop();
@@ -141,6 +145,8 @@ describe("Hub", () => {
     await flush();
     expect(sink.gaps).toEqual([expect.objectContaining({ channel: "tasks", fromSeq: 1, toSeq: 15 })]);
     expect(sink.events.map((e) => e.event.seq)).toEqual([16, 17, 18, 19, 20]);
+    // What queued while the sink was busy leaves in one call.
+    expect(sink.batches).toEqual([5]);
   });
 
   it("disconnect: a subscriber that falls a full backlog behind is closed as a slow consumer", async () => {

@@ -10,7 +10,7 @@ import { SwitchboardError } from "./errors";
 import type { FanoutBackend } from "./fanout";
 import { compileFilter, normalizeFilter, type NormalizedFilter } from "./filter";
 import { ChannelSequencer } from "./sequencer";
-import { SubscriberConnection, Subscription, type CloseReason, type Principal, type SubscriberSink } from "./subscriber";
+import { DeliveryScheduler, SubscriberConnection, Subscription, type CloseReason, type Principal, type SubscriberSink } from "./subscriber";
 
 export type ValidPublishInput = z.output<typeof publishInputSchema>;
 
@@ -75,6 +75,7 @@ export class Hub {
   private readonly channelSubscriptions = new Map<string, Set<Subscription>>();
   private readonly connections = new Set<SubscriberConnection>();
   private readonly metrics: HubMetrics;
+  private readonly delivery: DeliveryScheduler;
   private readonly maxBatch: number;
   private readonly maxSubscriptions: number;
   private started = false;
@@ -82,6 +83,7 @@ export class Hub {
 
   constructor(private readonly options: HubOptions) {
     this.metrics = options.metrics ?? noMetrics;
+    this.delivery = new DeliveryScheduler((channel, n) => this.metrics.delivered(channel, n));
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
     this.committer = new GroupCommitter((events) => options.store.append(events), {
@@ -123,6 +125,7 @@ export class Hub {
     await this.committer.close();
     await this.options.fanout.stop();
     for (const s of this.sequencers.values()) s.stop();
+    this.delivery.stop();
     for (const conn of [...this.connections]) this.closeConnection(conn, "shutdown");
     this.started = false;
   }
@@ -176,9 +179,7 @@ export class Hub {
 
   connect(principal: Principal, sink: SubscriberSink): SubscriberConnection {
     this.assertStarted();
-    const conn = new SubscriberConnection(`c${this.nextConnectionId++}`, principal, sink, (channel, n) =>
-      this.metrics.delivered(channel, n),
-    );
+    const conn = new SubscriberConnection(`c${this.nextConnectionId++}`, principal, sink, this.delivery);
     this.connections.add(conn);
     return conn;
   }

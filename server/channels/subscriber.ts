@@ -18,9 +18,14 @@ export type CloseReason = "slow_consumer" | "shutdown";
  * meanwhile, so a client that stops reading costs at most its backlogs.
  */
 export interface SubscriberSink {
-  sendEvent(event: SwitchboardEvent, subscriptionId: string): void;
+  /**
+   * One subscription's events, in seq order, never empty. Everything that queued while the sink was
+   * busy comes in one call, so a transport can send it as one message.
+   */
+  sendEvents(events: readonly SwitchboardEvent[], subscriptionId: string): void;
   sendGap(notice: GapNotice): void;
   isWritable(): boolean;
+  /** Calls `callback` once, when the sink is writable again. At most one callback waits at a time. */
   onceWritable(callback: () => void): void;
   close(reason: CloseReason): void;
 }
@@ -54,10 +59,52 @@ export class Subscription {
   }
 }
 
+/**
+ * Runs the pumps of every connection with something to send, once per turn of the event loop
+ * (`setImmediate`), after the I/O callbacks of that turn. Everything committed in one turn then
+ * leaves in one write per subscription, and the answers to the publishes that caused it (sent from
+ * those callbacks) are not held up behind the fanout.
+ */
+export class DeliveryScheduler {
+  private due = new Set<SubscriberConnection>();
+  private immediate: ReturnType<typeof setImmediate> | null = null;
+  private readonly delivered = new Map<string, number>();
+
+  /** `onDelivered` is told the events written per channel, once per run. */
+  constructor(private readonly onDelivered: (channel: string, count: number) => void) {}
+
+  schedule(conn: SubscriberConnection) {
+    this.due.add(conn);
+    this.immediate ??= setImmediate(this.run);
+  }
+
+  /** Counts events written by a pump; reported together at the end of the run. */
+  countDelivered(channel: string, count: number) {
+    this.delivered.set(channel, (this.delivered.get(channel) ?? 0) + count);
+  }
+
+  /** Runs what is due now (so a shutdown writes what was committed before it), then stops. */
+  stop() {
+    if (this.immediate) {
+      clearImmediate(this.immediate);
+      this.run();
+    }
+    this.due.clear();
+  }
+
+  private readonly run = () => {
+    this.immediate = null;
+    const due = this.due;
+    this.due = new Set();
+    for (const conn of due) conn.pump();
+    for (const [channel, count] of this.delivered) this.onDelivered(channel, count);
+    this.delivered.clear();
+  };
+}
+
 /** One client connection: its subscriptions and the pump that moves their backlogs to the sink. */
 export class SubscriberConnection {
   readonly subscriptions = new Map<string, Subscription>();
-  private pumpScheduled = false;
   private waitingForDrain = false;
   closed = false;
 
@@ -65,20 +112,17 @@ export class SubscriberConnection {
     readonly id: string,
     readonly principal: Principal,
     readonly sink: SubscriberSink,
-    private readonly onDelivered: (channel: string, count: number) => void,
+    private readonly scheduler: DeliveryScheduler,
   ) {}
 
   schedulePump() {
-    if (this.pumpScheduled || this.waitingForDrain || this.closed) return;
-    this.pumpScheduled = true;
-    queueMicrotask(() => {
-      this.pumpScheduled = false;
-      this.pump();
-    });
+    if (this.waitingForDrain || this.closed) return;
+    this.scheduler.schedule(this);
   }
 
-  private pump() {
-    if (this.closed) return;
+  /** Moves every live subscription's backlog to the sink, if the sink takes writes now. */
+  pump() {
+    if (this.closed || this.waitingForDrain) return;
     if (!this.sink.isWritable()) {
       this.waitingForDrain = true;
       this.sink.onceWritable(() => {
@@ -89,16 +133,14 @@ export class SubscriberConnection {
     }
     for (const sub of this.subscriptions.values()) {
       if (!sub.live || sub.backlog.isEmpty) continue;
-      let delivered = 0;
-      for (const item of sub.backlog.drain()) {
-        if (item.kind === "event") {
-          this.sink.sendEvent(item.event, sub.id);
-          delivered++;
+      for (const part of sub.backlog.drain()) {
+        if (Array.isArray(part)) {
+          this.sink.sendEvents(part, sub.id);
+          this.scheduler.countDelivered(sub.channel, part.length);
         } else {
-          this.sink.sendGap({ subscriptionId: sub.id, channel: sub.channel, fromSeq: item.fromSeq, toSeq: item.toSeq });
+          this.sink.sendGap({ subscriptionId: sub.id, channel: sub.channel, fromSeq: part.fromSeq, toSeq: part.toSeq });
         }
       }
-      if (delivered) this.onDelivered(sub.channel, delivered);
     }
   }
 }

@@ -34,15 +34,24 @@ async function subscribe(socket: ClientSocket, req: SubscribeRequest): Promise<S
   return res;
 }
 
-/** Collects live events per subscription. */
+/** Collects live events per subscription, from `event` and (batched) `events` messages alike. */
 function collect(socket: ClientSocket) {
   const bySubscription = new Map<string, SwitchboardEvent[]>();
-  socket.on("event", (event, subscriptionId) => {
+  const messages = { event: 0, events: 0 };
+  const take = (events: SwitchboardEvent[], subscriptionId: string) => {
     const list = bySubscription.get(subscriptionId) ?? [];
-    list.push(event);
+    list.push(...events);
     bySubscription.set(subscriptionId, list);
+  };
+  socket.on("event", (event, subscriptionId) => {
+    messages.event++;
+    take([event], subscriptionId);
   });
-  return (subscriptionId: string) => bySubscription.get(subscriptionId) ?? [];
+  socket.on("events", (events, subscriptionId) => {
+    messages.events++;
+    take(events, subscriptionId);
+  });
+  return Object.assign((subscriptionId: string) => bySubscription.get(subscriptionId) ?? [], { messages });
 }
 
 describe.each(setups)("server over Socket.IO and HTTP (%s)", (setup) => {
@@ -51,8 +60,9 @@ describe.each(setups)("server over Socket.IO and HTTP (%s)", (setup) => {
   let viewer: string;
   let publisher: string;
   const sockets: ClientSocket[] = [];
-  const open = async (token: string | undefined = viewer) => {
-    const s = connect(server, token);
+  /** Clients take batched delivery unless told otherwise, as the dashboard does. */
+  const open = async (token: string | undefined = viewer, options: { batch?: boolean } = {}) => {
+    const s = connect(server, token, { batch: options.batch ?? true });
     sockets.push(s);
     await connected(s);
     return s;
@@ -200,6 +210,21 @@ describe.each(setups)("server over Socket.IO and HTTP (%s)", (setup) => {
     const after = await publish("tasks", { type: "task.created", payload: { after: true } });
     await waitFor(() => live2(sub2.subscriptionId).length === 1, "live after resume");
     expect(live2(sub2.subscriptionId)[0]!.id).toBe(after[0]!.id);
+  });
+
+  it("sends a burst as `events` batches to clients that ask for them, and as single `event` messages to the others", async () => {
+    const [batching, plain] = [await open(viewer), await open(viewer, { batch: false })];
+    const [liveBatching, livePlain] = [collect(batching), collect(plain)];
+    const filter = { agent: "burst" };
+    const [subBatching, subPlain] = [await subscribe(batching, { channel: "agents", filter }), await subscribe(plain, { channel: "agents", filter })];
+    const burst = await publish("agents", Array.from({ length: 200 }, (_, i) => ({ type: "agent.heartbeat", agent: "burst", payload: { i } })));
+    await waitFor(() => liveBatching(subBatching.subscriptionId).length === 200 && livePlain(subPlain.subscriptionId).length === 200, "the burst");
+    const ids = burst.map((e) => e.id);
+    expect(liveBatching(subBatching.subscriptionId).map((e) => e.id)).toEqual(ids);
+    expect(livePlain(subPlain.subscriptionId).map((e) => e.id)).toEqual(ids);
+    expect(livePlain.messages).toEqual({ event: 200, events: 0 });
+    expect(liveBatching.messages.events).toBeGreaterThan(0);
+    expect(liveBatching.messages.event + liveBatching.messages.events).toBeLessThan(200);
   });
 
   it("caps since at 1000 events and says so with truncated and head", async () => {

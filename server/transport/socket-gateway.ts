@@ -22,6 +22,8 @@ import { describeZodError, toSwitchboardError } from "./errors";
 
 interface SocketData {
   principal: Principal;
+  /** The client asked for batched delivery (`auth.batch`): it takes `events` messages. */
+  batch: boolean;
 }
 /** Messages between Switchboard nodes (through the Redis adapter's serverSideEmit). */
 export interface InterServerEvents {
@@ -30,15 +32,19 @@ export interface InterServerEvents {
 export type SwitchboardServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type SwitchboardSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-/** The parts of engine.io's socket the sink reads; `writeBuffer` is not in its public typings. */
+/** The parts of engine.io's socket and transport the sink uses; `writeBuffer` is not in the public typings. */
 interface EngineSocket {
   readyState: string;
-  transport: { writable: boolean };
+  transport: EngineTransport;
   writeBuffer: unknown[];
+  write(data: string): void;
+  on(event: "upgrade", listener: (transport: EngineTransport) => void): void;
 }
-
-/** How often a backlogged connection re-checks writability if the transport's drain event is missed. */
-const WRITABLE_RECHECK_MS = 100;
+interface EngineTransport {
+  writable: boolean;
+  on(event: "ready", listener: () => void): void;
+  off(event: "ready", listener: () => void): void;
+}
 
 const closingMessages: Record<CloseReason, string> = {
   slow_consumer: "This connection fell too far behind its subscriptions and was closed; reconnect and resume with `since`.",
@@ -46,16 +52,59 @@ const closingMessages: Record<CloseReason, string> = {
 };
 
 /**
+ * Each event's JSON, made once however many sockets it goes to (the hub hands every subscriber the
+ * same event object). Weak, so an event's JSON lives exactly as long as some backlog holds the event.
+ */
+const eventJson = new WeakMap<SwitchboardEvent, string>();
+function encodeEvent(event: SwitchboardEvent): string {
+  let json = eventJson.get(event);
+  if (json === undefined) {
+    json = JSON.stringify(event);
+    eventJson.set(event, json);
+  }
+  return json;
+}
+
+/**
+ * Socket.IO's encoding of an EVENT packet to the main namespace (`2` then the JSON array of the event
+ * name and its arguments), built from the cached event JSON instead of encoding the event again for
+ * every socket, as `socket.emit` would.
+ */
+function eventPacket(name: "event" | "events", body: string, subscriptionId: string) {
+  return `2["${name}",${body},${JSON.stringify(subscriptionId)}]`;
+}
+
+/**
  * A Socket.IO socket as a hub sink. "Writable" means the engine has nothing waiting and the transport
  * is not busy sending: while a client does not read, TCP backs up, the transport stays busy, and the
  * hub holds events in the subscriptions' bounded backlogs instead of piling them into Socket.IO's
- * unbounded write buffer.
+ * unbounded write buffer. Under load that makes delivery batch by itself: what queues while one
+ * write is in flight leaves in the next, as one `events` message for clients that accept it.
  */
 class SocketSink implements SubscriberSink {
-  constructor(private readonly socket: SwitchboardSocket) {}
+  private readonly engine: EngineSocket;
+  private waiting: (() => void) | null = null;
 
-  sendEvent(event: SwitchboardEvent, subscriptionId: string) {
-    this.socket.emit("event", event, subscriptionId);
+  constructor(private readonly socket: SwitchboardSocket) {
+    this.engine = socket.conn as unknown as EngineSocket;
+    // Every transport announces "ready" once it is writable again, after each write it completes.
+    // One listener per connection, kept for its life, instead of one per wait.
+    this.engine.transport.on("ready", this.onReady);
+    this.engine.on("upgrade", (transport) => {
+      transport.on("ready", this.onReady);
+      this.onReady();
+    });
+  }
+
+  sendEvents(events: readonly SwitchboardEvent[], subscriptionId: string) {
+    if (this.engine.readyState !== "open") return;
+    if (events.length > 1 && this.socket.data.batch) {
+      let body = encodeEvent(events[0]!);
+      for (let i = 1; i < events.length; i++) body += "," + encodeEvent(events[i]!);
+      this.engine.write(eventPacket("events", `[${body}]`, subscriptionId));
+      return;
+    }
+    for (const event of events) this.engine.write(eventPacket("event", encodeEvent(event), subscriptionId));
   }
 
   sendGap(notice: GapNotice) {
@@ -63,26 +112,16 @@ class SocketSink implements SubscriberSink {
   }
 
   isWritable() {
-    const engine = this.socket.conn as unknown as EngineSocket;
-    return engine.readyState === "open" && engine.transport.writable && engine.writeBuffer.length === 0;
+    const engine = this.engine;
+    return this.socket.connected && engine.readyState === "open" && engine.transport.writable && engine.writeBuffer.length === 0;
   }
 
   onceWritable(callback: () => void) {
-    const engine = this.socket.conn;
-    const transport = engine.transport;
-    const fire = () => {
-      transport.off("drain", fire);
-      engine.off("upgrade", fire);
-      clearTimeout(timer);
-      if (this.socket.connected) callback();
-    };
-    transport.on("drain", fire);
-    engine.on("upgrade", fire);
-    const timer = setTimeout(fire, WRITABLE_RECHECK_MS);
-    timer.unref();
+    this.waiting = callback;
   }
 
   close(reason: CloseReason) {
+    this.waiting = null;
     const notice: ClosingNotice = { code: reason, message: closingMessages[reason] };
     this.socket.emit("closing", notice);
     this.socket.disconnect(true);
@@ -90,6 +129,14 @@ class SocketSink implements SubscriberSink {
     // because the engine waits to flush first; drop its transport at once instead.
     if (reason === "slow_consumer") terminateTransport(this.socket);
   }
+
+  private readonly onReady = () => {
+    // The engine flushes its own buffer on the same event, first; wait until that is out too.
+    if (!this.waiting || !this.isWritable()) return;
+    const callback = this.waiting;
+    this.waiting = null;
+    callback();
+  };
 }
 
 /** Ends a socket's connection without the flush and close handshake a dead or stuck peer never completes. */
@@ -115,6 +162,7 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
       .then((principal) => {
         if (!principal) return next(new Error("unauthorized"));
         socket.data.principal = principal;
+        socket.data.batch = (auth as { batch?: unknown } | undefined)?.batch === true;
         next();
       })
       .catch((err: unknown) => {

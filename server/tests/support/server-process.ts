@@ -165,10 +165,14 @@ export async function createToken(server: ServerProcess, role: "admin" | "publis
   return token;
 }
 
-export function connect(server: ServerProcess, token: string | undefined, options: { autoConnect?: boolean } = {}): ClientSocket {
+export function connect(
+  server: ServerProcess,
+  token: string | undefined,
+  options: { autoConnect?: boolean; batch?: boolean } = {},
+): ClientSocket {
   return io(server.url, {
     path: SOCKET_PATH,
-    auth: token === undefined ? {} : { token },
+    auth: { ...(token === undefined ? {} : { token }), ...(options.batch ? { batch: true } : {}) },
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,
