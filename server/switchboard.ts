@@ -7,12 +7,12 @@ import { MemoryFanout } from "./channels/backends/memory";
 import type { FanoutBackend } from "./channels/fanout";
 import { createCatalog } from "./channels/catalog";
 import { Hub } from "./channels/hub";
-import { createPrismaClient } from "./db/client";
+import { createPool, createPrismaClient } from "./db/client";
 import { openDatabase } from "./db/database";
 import { applyMigrations } from "./db/migrate";
 import { startDemoFleet } from "./demo/fleet";
 import type { Env } from "./env";
-import { PrismaHistoryStore } from "./history/prisma-store";
+import { PostgresHistoryStore } from "./history/postgres-store";
 import { startRetention } from "./history/retention";
 import type { Logger } from "./logger";
 import { createHttpApi, type HealthReport } from "./transport/http-api";
@@ -51,7 +51,9 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
     const migrations = await applyMigrations(db.url);
     if (migrations.applied.length) logger.info({ applied: migrations.applied }, "applied migrations");
 
-    const prisma = createPrismaClient(db.url);
+    const pool = createPool(db.url, 10, (err) => logger.warn({ err }, "an idle database connection failed; the next query reconnects"));
+    cleanups.push({ name: "database pool", run: () => pool.end() });
+    const prisma = createPrismaClient(pool);
     cleanups.push({ name: "prisma", run: () => prisma.$disconnect() });
     const admin = await loadOrCreateAdminToken(env.ADMIN_TOKEN, env.DATA_DIR);
     const verifier = new TokenVerifier(prisma, admin.token);
@@ -119,7 +121,7 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       ? new RedisFanout(io, { url: env.REDIS_URL, sharded: env.REDIS_SHARDED, prefix: env.REDIS_PREFIX, logger, onReconnect: catchUp })
       : new MemoryFanout();
     const catalog = createCatalog({ retention: env.RETENTION_EVENTS, maxBacklog: env.BACKLOG_MAX, backpressure: env.BACKPRESSURE });
-    const store = new PrismaHistoryStore(prisma);
+    const store = new PostgresHistoryStore(pool);
     const rateLimiter = new PublishRateLimiter({ ratePerSecond: env.PUBLISH_RATE, burst: env.PUBLISH_BURST });
     hub = new Hub({
       catalog,

@@ -41,6 +41,7 @@ export interface HubOptions {
   maxSubscriptionsPerConnection?: number;
   /** Called with the principal and event count before a publish is accepted; throws to refuse it. */
   admitPublish?: (principal: Principal, events: number) => void;
+  /** Per channel: each channel has its own group committer. */
   groupCommit?: Partial<GroupCommitOptions>;
   sequencer?: { holdMs?: number; maxHeld?: number };
 }
@@ -70,7 +71,11 @@ const noMetrics: HubMetrics = {
  *   the other (unless its backlog overflowed, in which case it is told with a gap notice).
  */
 export class Hub {
-  private readonly committer: GroupCommitter;
+  /**
+   * One group committer per channel: seqs and their order are per channel, so channels commit side
+   * by side, and one channel's JavaScript work overlaps another's transaction.
+   */
+  private readonly committers = new Map<string, GroupCommitter>();
   private readonly sequencers = new Map<string, ChannelSequencer>();
   private readonly channelSubscriptions = new Map<string, Set<Subscription>>();
   private readonly connections = new Set<SubscriberConnection>();
@@ -86,11 +91,16 @@ export class Hub {
     this.delivery = new DeliveryScheduler((channel, n) => this.metrics.delivered(channel, n));
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
-    this.committer = new GroupCommitter((events) => options.store.append(events), {
-      maxBatch: options.groupCommit?.maxBatch ?? 5000,
-      maxPending: options.groupCommit?.maxPending ?? 100_000,
-      onCommit: (n, s) => this.metrics.dbWrite(n, s),
-    });
+    for (const channel of options.catalog.keys()) {
+      this.committers.set(
+        channel,
+        new GroupCommitter((events) => options.store.append(events), {
+          maxBatch: options.groupCommit?.maxBatch ?? 5000,
+          maxPending: options.groupCommit?.maxPending ?? 100_000,
+          onCommit: (n, s) => this.metrics.dbWrite(n, s),
+        }),
+      );
+    }
   }
 
   get catalog() {
@@ -122,7 +132,7 @@ export class Hub {
 
   /** Refuses new publishes, commits and delivers what was accepted, then closes every connection. */
   async stop() {
-    await this.committer.close();
+    await Promise.all([...this.committers.values()].map((c) => c.close()));
     await this.options.fanout.stop();
     for (const s of this.sequencers.values()) s.stop();
     this.delivery.stop();
@@ -166,7 +176,7 @@ export class Hub {
         payload: input.payload,
       };
     });
-    const committed = await this.committer.append(events);
+    const committed = await this.committers.get(settings.name)!.append(events);
     this.metrics.published(channel, committed.length);
     // This node delivers its own events at once; fanout carries them to the other nodes. A fanout
     // failure loses nothing: the events are committed and other nodes read holes from history.
@@ -262,7 +272,9 @@ export class Hub {
       subscriptions += set.size;
       for (const sub of set) queuedEvents += sub.backlog.size;
     }
-    return { connections: this.connections.size, subscriptions, queuedEvents, pendingWrites: this.committer.pendingEvents };
+    let pendingWrites = 0;
+    for (const committer of this.committers.values()) pendingWrites += committer.pendingEvents;
+    return { connections: this.connections.size, subscriptions, queuedEvents, pendingWrites };
   }
 
   /** Tells the sequencers what the store has committed, so events fanout lost are read from history. */

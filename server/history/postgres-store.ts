@@ -1,31 +1,28 @@
+import type { QueryConfig } from "pg";
 import type { SwitchboardEvent } from "../../lib/protocol";
 import { PROTOCOL_VERSION } from "../../lib/protocol";
-import type { PrismaClient } from "../db/generated/client";
+import type { Pool } from "../db/client";
 import type { NormalizedFilter } from "../channels/filter";
 import { SwitchboardError } from "../channels/errors";
 import type { HistoryStore, NewEvent, ReadQuery, ReadResult } from "./store";
 
-interface EventRow {
-  channel: string;
-  seq: bigint;
-  id: string;
-  type: string;
-  ts: Date;
-  agent: string | null;
-  project: string | null;
-  payload: Record<string, unknown>;
-}
+/**
+ * The columns of a read, in this order, converted by PostgreSQL into what the envelope carries: seq
+ * as a float8 (exact up to 2^53) and ts as the ISO string, so the driver only parses the payload.
+ */
+const EVENT_COLUMNS = `seq::float8 AS seq, id::text AS id, type, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ts, agent, project, payload`;
+type EventRow = [seq: number, id: string, type: string, ts: string, agent: string | null, project: string | null, payload: Record<string, unknown>];
 
-const toEvent = (row: EventRow): SwitchboardEvent => ({
+const toEvent = (channel: string, row: EventRow): SwitchboardEvent => ({
   v: PROTOCOL_VERSION,
-  id: row.id,
-  channel: row.channel,
-  seq: Number(row.seq),
-  type: row.type,
-  ts: row.ts.toISOString(),
-  agent: row.agent,
-  project: row.project,
-  payload: row.payload,
+  id: row[1],
+  channel,
+  seq: row[0],
+  type: row[2],
+  ts: row[3],
+  agent: row[4],
+  project: row[5],
+  payload: row[6],
 });
 
 /** A LIKE pattern matching every string that starts with `prefix`. */
@@ -80,8 +77,9 @@ function asUnavailable(err: unknown): never {
 /**
  * Appends one channel's events in one statement: the counter update draws the seqs and takes the
  * channel's row lock until commit, so two transactions on one channel commit in the order they drew
- * their seqs, and a rolled-back transaction gives its seqs back. Rows travel as arrays (unnest), so
- * the statement has eight parameters however many events it carries.
+ * their seqs, and a rolled-back transaction gives its seqs back. The events travel as one JSON array
+ * parameter, so the statement has three parameters however many events it carries, and the driver
+ * has no array literals to escape.
  */
 const APPEND_SQL = `
   WITH counter AS (
@@ -90,31 +88,31 @@ const APPEND_SQL = `
     -- Without a counter row, base is NULL and so is seq: the NOT NULL constraint fails the whole
     -- transaction, as it must when a batch names a channel that has no counter.
     INSERT INTO event (channel, seq, id, type, ts, agent, project, payload)
-    SELECT $1, (SELECT base FROM counter) + t.ord, t.id, t.type, t.ts, t.agent, t.project, t.payload
-      FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::jsonb[])
-           WITH ORDINALITY AS t(id, type, ts, agent, project, payload, ord)
+    SELECT $1, (SELECT base FROM counter) + t.ord, (t.e->>'id')::uuid, t.e->>'type', (t.e->>'ts')::timestamptz,
+           t.e->>'agent', t.e->>'project', t.e->'payload'
+      FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(e, ord)
     RETURNING 1
   )
-  SELECT base, (SELECT count(*) FROM inserted)::int AS inserted FROM counter`;
+  SELECT base::float8 AS base, (SELECT count(*) FROM inserted)::int AS inserted FROM counter`;
+
+/** The JSON of one channel's part of a batch, in the shape APPEND_SQL reads. */
+const batchJson = (events: readonly NewEvent[]) =>
+  JSON.stringify(events.map((e) => ({ id: e.id, type: e.type, ts: e.ts, agent: e.agent, project: e.project, payload: e.payload })));
 
 /**
- * PostgreSQL through Prisma. The hot paths (append and read) are single SQL statements run with
- * Prisma's raw queries: Prisma's query compiler was most of the CPU spent per event
- * (docs/benchmarks.md).
+ * PostgreSQL through `pg`, with hand-written SQL: appends and reads are each one statement, and a
+ * profile showed Prisma's runtime to be the largest cost per event on both paths (docs/decisions/0008).
+ * Prisma still owns the schema and its migrations.
  */
-export class PrismaHistoryStore implements HistoryStore {
-  constructor(private readonly prisma: PrismaClient) {}
+export class PostgresHistoryStore implements HistoryStore {
+  constructor(private readonly pool: Pool) {}
 
   async start(channels: readonly string[]) {
-    await this.prisma.channelCounter.createMany({
-      data: channels.map((channel) => ({ channel })),
-      skipDuplicates: true,
-    });
+    await this.pool.query(`INSERT INTO channel_counter (channel) SELECT unnest($1::text[]) ON CONFLICT (channel) DO NOTHING`, [[...channels]]);
   }
 
-  async stop() {
-    await this.prisma.$disconnect();
-  }
+  /** The pool belongs to whoever created it (the server shares it with Prisma) and is closed there. */
+  async stop() {}
 
   async append(events: readonly NewEvent[]): Promise<SwitchboardEvent[]> {
     if (events.length === 0) return [];
@@ -126,29 +124,14 @@ export class PrismaHistoryStore implements HistoryStore {
     }
     // Lock counters in name order so that two nodes' batches over the same channels cannot deadlock.
     const channels = [...byChannel.keys()].sort();
-    const statements = channels.map((channel) => {
+    const statements = channels.map((channel): QueryConfig => {
       const list = byChannel.get(channel)!;
-      return this.prisma.$queryRawUnsafe<{ base: bigint; inserted: number }[]>(
-        APPEND_SQL,
-        channel,
-        list.length,
-        list.map((e) => e.id),
-        list.map((e) => e.type),
-        list.map((e) => e.ts),
-        list.map((e) => e.agent),
-        list.map((e) => e.project),
-        list.map((e) => JSON.stringify(e.payload)),
-      );
+      return { text: APPEND_SQL, values: [channel, list.length, batchJson(list)] };
     });
-    // One statement is a transaction of its own; several run in one transaction, all or nothing.
-    const results = statements.length === 1 ? [await statements[0]!] : await this.prisma.$transaction(statements);
+    const bases = await this.inTransaction(statements);
     const seqOf = new Map<NewEvent, number>();
-    results.forEach((rows, i) => {
-      const channel = channels[i]!;
-      const list = byChannel.get(channel)!;
-      if (rows.length !== 1) throw new Error(`channel ${channel} has no counter row`);
-      const base = Number(rows[0]!.base);
-      list.forEach((e, k) => seqOf.set(e, base + k + 1));
+    bases.forEach((base, i) => {
+      byChannel.get(channels[i]!)!.forEach((e, k) => seqOf.set(e, base + k + 1));
     });
     return events.map((e) => ({
       v: e.v,
@@ -161,6 +144,30 @@ export class PrismaHistoryStore implements HistoryStore {
       project: e.project,
       payload: e.payload,
     }));
+  }
+
+  /** Runs append statements, all or nothing; one statement is a transaction of its own. */
+  private async inTransaction(statements: QueryConfig[]): Promise<number[]> {
+    const baseOf = (rows: { base: number }[], i: number) => {
+      if (rows.length !== 1) throw new Error(`channel ${String(statements[i]!.values![0])} has no counter row`);
+      return rows[0]!.base;
+    };
+    if (statements.length === 1) return [baseOf((await this.pool.query<{ base: number }>(statements[0]!)).rows, 0)];
+    const client = await this.pool.connect();
+    let broken: unknown;
+    try {
+      await client.query("BEGIN");
+      const bases: number[] = [];
+      for (const [i, statement] of statements.entries()) bases.push(baseOf((await client.query<{ base: number }>(statement)).rows, i));
+      await client.query("COMMIT");
+      return bases;
+    } catch (err) {
+      await client.query("ROLLBACK").catch((rollbackErr: unknown) => (broken = rollbackErr));
+      throw err;
+    } finally {
+      // A connection whose rollback failed is in an unknown state: do not hand it out again.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
   }
 
   async read(q: ReadQuery): Promise<ReadResult> {
@@ -179,43 +186,50 @@ export class PrismaHistoryStore implements HistoryStore {
     const limit = params.add(q.limit <= 0 ? 0 : q.newest ? q.limit : q.limit + 1, "::int");
     const order = q.newest ? "DESC" : "ASC";
     const branches = filterBranches(q.filter, params).map(
-      (conditions) => `(SELECT channel, seq, id, type, ts, agent, project, payload FROM event
+      (conditions) => `(SELECT seq, id, type, ts, agent, project, payload FROM event
           WHERE channel = ${channel} AND seq > ${after} AND seq <= least((SELECT last_seq FROM head), ${upTo})${conditions}
           ORDER BY seq ${order} LIMIT ${limit})`,
     );
-    const rows = await this.prisma.$queryRawUnsafe<(EventRow & { head: bigint | null })[]>(
-      `WITH head AS MATERIALIZED (SELECT last_seq FROM channel_counter WHERE channel = ${channel})
-       (SELECT NULL::bigint AS head, * FROM (${branches.join(" UNION ALL ")}) matching ORDER BY seq ${order} LIMIT ${limit})
+    const { rows } = await this.pool.query<EventRow>({
+      text: `WITH head AS MATERIALIZED (SELECT last_seq FROM channel_counter WHERE channel = ${channel})
+       (SELECT ${EVENT_COLUMNS} FROM (${branches.join(" UNION ALL ")}) matching ORDER BY seq ${order} LIMIT ${limit})
        UNION ALL
-       SELECT last_seq, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM head`,
-      ...params.values,
-    );
+       SELECT last_seq::float8, NULL, NULL, NULL, NULL, NULL, NULL FROM head`,
+      values: params.values,
+      rowMode: "array",
+    });
+    // The head row is last, and the only row without an id.
     const headRow = rows.at(-1);
-    const head = headRow && headRow.head !== null ? Number(headRow.head) : 0;
-    const found = (headRow && headRow.head !== null ? rows.slice(0, -1) : rows).map(toEvent);
+    const hasHead = headRow !== undefined && headRow[1] === null;
+    const head = hasHead ? headRow[0] : 0;
+    const found: SwitchboardEvent[] = [];
+    const count = hasHead ? rows.length - 1 : rows.length;
+    for (let i = 0; i < count; i++) found.push(toEvent(q.channel, rows[i]!));
     if (q.newest) return { events: found.reverse(), head, hasMore: false };
     return { events: found.slice(0, q.limit), head, hasMore: found.length > q.limit };
   }
 
   async seqBefore(channel: string, ts: Date) {
-    const rows = await this.prisma
-      .$queryRawUnsafe<{ seq: bigint }[]>(`SELECT seq FROM event WHERE channel = $1 AND ts < $2 ORDER BY ts DESC, seq DESC LIMIT 1`, channel, ts)
+    const { rows } = await this.pool
+      .query<{ seq: number }>(`SELECT seq::float8 AS seq FROM event WHERE channel = $1 AND ts < $2 ORDER BY ts DESC, seq DESC LIMIT 1`, [channel, ts])
       .catch(asUnavailable);
-    return Number(rows[0]?.seq ?? 0);
+    return rows[0]?.seq ?? 0;
   }
 
   async heads() {
-    const rows = await this.prisma.channelCounter.findMany();
-    return new Map(rows.map((r) => [r.channel, Number(r.lastSeq)]));
+    const { rows } = await this.pool.query<{ channel: string; last_seq: number }>(`SELECT channel, last_seq::float8 AS last_seq FROM channel_counter`);
+    return new Map(rows.map((r) => [r.channel, r.last_seq]));
   }
 
   async prune(channel: string, keep: number) {
-    return this.prisma.$executeRaw`
-      DELETE FROM event WHERE channel = ${channel}
-        AND seq <= (SELECT last_seq FROM channel_counter WHERE channel = ${channel}) - ${keep}`;
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM event WHERE channel = $1 AND seq <= (SELECT last_seq FROM channel_counter WHERE channel = $1) - $2`,
+      [channel, keep],
+    );
+    return rowCount ?? 0;
   }
 
   async ping() {
-    await this.prisma.$queryRaw`SELECT 1`;
+    await this.pool.query("SELECT 1");
   }
 }
