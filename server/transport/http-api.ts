@@ -10,6 +10,7 @@ import type { Logger } from "../logger";
 import type { DashboardViews } from "../views/dashboard-views";
 import { clearedSessionCookie, presentedToken, sessionCookie } from "./credentials";
 import { describeZodError, errorBody, httpStatusOf, toSwitchboardError } from "./errors";
+import { encodeEvents } from "./event-json";
 
 export interface HealthReport {
   status: "ok" | "degraded";
@@ -83,7 +84,8 @@ export function createHttpApi(deps: HttpApiDeps) {
         if (!body.success) throw new SwitchboardError("invalid_request", describeZodError(body.error));
         const inputs = Array.isArray(body.data) ? body.data : [body.data];
         const events = await hub.publish(principal, decodeURIComponent(params[0]!), inputs);
-        sendJson(res, 201, { events });
+        // The events' JSON was made for the fanout already (or is made here and reused by it).
+        sendJsonText(res, 201, `{"events":${encodeEvents(events)}}`);
       },
     },
     {
@@ -265,7 +267,10 @@ export function createHttpApi(deps: HttpApiDeps) {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
-  const text = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body));
+}
+
+function sendJsonText(res: ServerResponse, status: number, text: string) {
   res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" }).end(text);
 }
 

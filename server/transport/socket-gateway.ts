@@ -19,6 +19,7 @@ import type { Logger } from "../logger";
 import { readCookie } from "./credentials";
 import { SESSION_COOKIE } from "../../lib/protocol";
 import { describeZodError, toSwitchboardError } from "./errors";
+import { encodeEvent, encodeEvents } from "./event-json";
 
 interface SocketData {
   principal: Principal;
@@ -50,20 +51,6 @@ const closingMessages: Record<CloseReason, string> = {
   slow_consumer: "This connection fell too far behind its subscriptions and was closed; reconnect and resume with `since`.",
   shutdown: "The server is shutting down; reconnect and resume with `since`.",
 };
-
-/**
- * Each event's JSON, made once however many sockets it goes to (the hub hands every subscriber the
- * same event object). Weak, so an event's JSON lives exactly as long as some backlog holds the event.
- */
-const eventJson = new WeakMap<SwitchboardEvent, string>();
-function encodeEvent(event: SwitchboardEvent): string {
-  let json = eventJson.get(event);
-  if (json === undefined) {
-    json = JSON.stringify(event);
-    eventJson.set(event, json);
-  }
-  return json;
-}
 
 /**
  * Socket.IO's encoding of an EVENT packet to the main namespace (`2` then the JSON array of the event
@@ -99,9 +86,7 @@ class SocketSink implements SubscriberSink {
   sendEvents(events: readonly SwitchboardEvent[], subscriptionId: string) {
     if (this.engine.readyState !== "open") return;
     if (events.length > 1 && this.socket.data.batch) {
-      let body = encodeEvent(events[0]!);
-      for (let i = 1; i < events.length; i++) body += "," + encodeEvent(events[i]!);
-      this.engine.write(eventPacket("events", `[${body}]`, subscriptionId));
+      this.engine.write(eventPacket("events", encodeEvents(events), subscriptionId));
       return;
     }
     for (const event of events) this.engine.write(eventPacket("event", encodeEvent(event), subscriptionId));
