@@ -24,3 +24,52 @@ test("the task board moves a card when its task changes status", async ({ page, 
   await expect(column("Completed").getByRole("listitem").filter({ hasText: title })).toBeVisible();
   await expect(column("In progress").getByRole("listitem")).toHaveCount(0);
 });
+
+test("the task board's filter inputs follow the address through back and forward", async ({ page, publishEvent }) => {
+  const first = { project: uniqueName("alpha"), agent: uniqueName("ada"), title: uniqueTitle("Sort the inbox") };
+  const second = { project: uniqueName("beta"), agent: uniqueName("bob"), title: uniqueTitle("Rotate the keys") };
+  for (const { project, agent, title } of [first, second]) {
+    await publishEvent("tasks", { type: "task.created", agent, project, payload: { taskId: `T-${title.split(" ").at(-1)}`, title, status: "created" } });
+  }
+
+  await signIn(page, ADMIN_TOKEN);
+  await page.goto("/tasks");
+  const filters = page.getByRole("search", { name: "Filter tasks" });
+  const projectInput = filters.getByLabel("Project");
+  const agentInput = filters.getByLabel("Agent");
+  const card = (title: string) => page.getByRole("list", { name: "Created" }).getByRole("listitem").filter({ hasText: title });
+
+  await projectInput.fill(first.project);
+  await filters.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(`/tasks?project=${first.project}`);
+  await expect(card(first.title)).toBeVisible();
+  await expect(card(second.title)).toHaveCount(0);
+
+  await projectInput.fill(second.project);
+  await agentInput.fill(second.agent);
+  await filters.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(`/tasks?project=${second.project}&agent=${second.agent}`);
+  await expect(card(second.title)).toBeVisible();
+  await expect(card(first.title)).toHaveCount(0);
+
+  await page.goBack();
+  await expect(page).toHaveURL(`/tasks?project=${first.project}`);
+  await expect(projectInput).toHaveValue(first.project);
+  await expect(agentInput).toHaveValue("");
+  await expect(card(first.title)).toBeVisible();
+  await expect(card(second.title)).toHaveCount(0);
+
+  await page.goBack();
+  await expect(page).toHaveURL("/tasks");
+  await expect(projectInput).toHaveValue("");
+  await expect(agentInput).toHaveValue("");
+
+  await page.goForward();
+  await expect(projectInput).toHaveValue(first.project);
+  await page.goForward();
+  await expect(page).toHaveURL(`/tasks?project=${second.project}&agent=${second.agent}`);
+  await expect(projectInput).toHaveValue(second.project);
+  await expect(agentInput).toHaveValue(second.agent);
+  await expect(card(second.title)).toBeVisible();
+  await expect(card(first.title)).toHaveCount(0);
+});

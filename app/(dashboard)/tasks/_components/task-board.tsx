@@ -22,7 +22,14 @@ export function TaskBoard() {
   const valid = !(project && filterValueProblem("project", project)) && !(agent && filterValueProblem("agent", agent));
   const { columns, snapshot } = useTaskBoard(valid ? { project, agent } : {});
   const now = useNow(5_000);
+  // The inputs edit a draft that applies on "Apply"; when the URL's filter changes (Apply, back/forward,
+  // a link), the draft follows it, so the inputs always show the filter in effect.
   const [draft, setDraft] = useState({ project: project ?? "", agent: agent ?? "" });
+  const [shownFilter, setShownFilter] = useState({ project, agent });
+  if (shownFilter.project !== project || shownFilter.agent !== agent) {
+    setShownFilter({ project, agent });
+    setDraft({ project: project ?? "", agent: agent ?? "" });
+  }
 
   const apply = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
