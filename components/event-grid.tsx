@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useRef, type KeyboardEvent } from "react";
+import { memo, useRef, useState, type KeyboardEvent } from "react";
 import { summarizePayload } from "@/lib/event-summary";
 import type { SwitchboardEvent } from "@/lib/protocol";
 import { formatAbsolute } from "@/lib/time-format";
@@ -10,6 +10,12 @@ import { rowStyle, useScrollAnchor, useVirtualWindow, VirtualRows } from "./virt
 /** Must match --row-height in globals.css. */
 export const EVENT_ROW_HEIGHT = 36;
 const HEADER_HEIGHT = 32;
+/**
+ * New rows are highlighted as they arrive only while they arrive slowly enough to be read: at most
+ * this many per update. A busy feed (hundreds a second) replaces every visible row on each update,
+ * and highlighting them all would only repaint the grid on every frame.
+ */
+const HIGHLIGHT_MAX_ARRIVALS = 5;
 
 const timeFormat = new Intl.DateTimeFormat("en-GB", {
   hour: "2-digit",
@@ -40,9 +46,14 @@ const rowId = (event: SwitchboardEvent) => `event-row-${event.id}`;
  */
 export function EventGrid({ label, events, selectedId, onSelect, emptyMessage, anchorRows = true }: EventGridProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
-  const { start, end, pageSize } = useVirtualWindow({ scrollRef, count: events.length, rowHeight: EVENT_ROW_HEIGHT, offsetTop: HEADER_HEIGHT });
-  const keys = anchorRows ? events.map((e) => e.id) : EMPTY_KEYS;
-  useScrollAnchor(scrollRef, keys, EVENT_ROW_HEIGHT, HEADER_HEIGHT);
+  const { start, end, pageSize, slots } = useVirtualWindow({ scrollRef, count: events.length, rowHeight: EVENT_ROW_HEIGHT, offsetTop: HEADER_HEIGHT });
+  useScrollAnchor(scrollRef, anchorRows ? events : NO_EVENTS, eventKey, EVENT_ROW_HEIGHT, HEADER_HEIGHT);
+  const { arrived, busy } = useArrivals(events);
+  // Busy and at the top, every visible row shows another event after each update: the rows then keep
+  // their DOM nodes (keyed by position) and take the new events' text, rather than all of them
+  // unmounting and mounting again several times a second. Scrolled down, the rows on screen keep
+  // their events (see useScrollAnchor), so they are keyed by event and only move.
+  const reuseRows = busy && start === 0;
   const selectedIndex = selectedId === null ? -1 : events.findIndex((e) => e.id === selectedId);
 
   const moveTo = (index: number) => {
@@ -79,7 +90,7 @@ export function EventGrid({ label, events, selectedId, onSelect, emptyMessage, a
   const rows = [];
   for (let i = start; i < end; i++) {
     const e = events[i]!;
-    rows.push(<EventRow key={e.id} event={e} index={i} selected={e.id === selectedId} onSelect={onSelect} />);
+    rows.push(<EventRow key={reuseRows ? i % slots : e.id} event={e} index={i} selected={e.id === selectedId} arrived={i < arrived} onSelect={onSelect} />);
   }
 
   return (
@@ -123,17 +134,41 @@ export function EventGrid({ label, events, selectedId, onSelect, emptyMessage, a
   );
 }
 
-const EMPTY_KEYS: readonly string[] = [];
+const NO_EVENTS: readonly SwitchboardEvent[] = [];
+const eventKey = (event: SwitchboardEvent) => event.id;
+
+/**
+ * The latest update: how many of the first (newest) events it brought, when that is few enough to
+ * highlight them (else 0), and whether it brought more than that (busy). The first list the grid
+ * shows is history, not arrivals.
+ */
+function useArrivals(events: readonly SwitchboardEvent[]): { arrived: number; busy: boolean } {
+  const newestId = events[0]?.id ?? null;
+  const [latest, setLatest] = useState({ newestId, arrived: 0, busy: false });
+  if (latest.newestId === newestId) return latest;
+  let added = 0;
+  while (added < events.length && added <= HIGHLIGHT_MAX_ARRIVALS && events[added]!.id !== latest.newestId) added++;
+  const busy = added > HIGHLIGHT_MAX_ARRIVALS;
+  const next = { newestId, arrived: latest.newestId !== null && !busy ? added : 0, busy };
+  setLatest(next);
+  return next;
+}
 
 interface EventRowProps {
   event: SwitchboardEvent;
   index: number;
   selected: boolean;
+  /** Just arrived: highlighted briefly (decided when the row mounts). */
+  arrived: boolean;
   onSelect(event: SwitchboardEvent): void;
 }
 
-/** Memoized: events are immutable, so a row renders again only when it moves or its selection changes. */
-const EventRow = memo(function EventRow({ event, index, selected, onSelect }: EventRowProps) {
+/**
+ * Memoized: a row renders again only when it moves or its selection changes, and its cells (events are
+ * immutable) only when it shows another event.
+ */
+const EventRow = memo(function EventRow({ event, index, selected, arrived, onSelect }: EventRowProps) {
+  const [highlight] = useState(arrived);
   return (
     <div
       role="row"
@@ -143,9 +178,18 @@ const EventRow = memo(function EventRow({ event, index, selected, onSelect }: Ev
       className="event-grid-row event-row"
       data-channel={event.channel}
       data-ts={event.ts}
+      data-arrived={highlight || undefined}
       style={rowStyle(index, EVENT_ROW_HEIGHT)}
       onClick={() => onSelect(event)}
     >
+      <EventCells event={event} />
+    </div>
+  );
+});
+
+const EventCells = memo(function EventCells({ event }: { event: SwitchboardEvent }) {
+  return (
+    <>
       <span role="gridcell" className="cell-time">
         <time dateTime={event.ts} title={formatAbsolute(event.ts)}>
           {timeFormat.format(new Date(event.ts))}
@@ -168,6 +212,6 @@ const EventRow = memo(function EventRow({ event, index, selected, onSelect }: Ev
       <span role="gridcell" className="cell-summary">
         {summarizePayload(event.payload)}
       </span>
-    </div>
+    </>
   );
 });

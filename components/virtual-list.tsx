@@ -1,6 +1,6 @@
 "use client";
 
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type ReactNode, type RefObject } from "react";
+import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type ReactNode, type RefObject } from "react";
 
 export interface VirtualWindow {
   /** First and one-past-last index to render. */
@@ -8,6 +8,8 @@ export interface VirtualWindow {
   end: number;
   /** Rows that fit in the viewport. */
   pageSize: number;
+  /** The most rows the window can hold: rows `i % slots` of any window are distinct. */
+  slots: number;
 }
 
 interface UseVirtualWindowOptions {
@@ -53,42 +55,42 @@ export function useVirtualWindow({ scrollRef, count, rowHeight, offsetTop = 0, o
   const first = Math.floor(Math.max(0, viewport.scrollTop - offsetTop) / rowHeight);
   const start = Math.max(0, first - overscan);
   const end = Math.min(count, first + pageSize + 1 + overscan);
-  return { start, end, pageSize };
+  return { start, end, pageSize, slots: pageSize + 1 + 2 * overscan };
 }
 
 /**
  * Keeps the rows on screen where they are when rows are inserted above them (a newest-first feed):
- * remembers the first visible row's key and, after each change of `keys`, scrolls by the rows added
- * above it. At the very top the list follows the newest rows instead.
+ * remembers the first visible row's key and, after each change of `items`, scrolls by the rows added
+ * above it. At the very top the list follows the newest rows instead. `keyOf` must be stable (a
+ * module-level function), so that scrolling does not re-attach the listener.
  */
-export function useScrollAnchor(scrollRef: RefObject<HTMLElement | null>, keys: readonly string[], rowHeight: number, offsetTop = 0) {
+export function useScrollAnchor<T>(scrollRef: RefObject<HTMLElement | null>, items: readonly T[], keyOf: (item: T) => string, rowHeight: number, offsetTop = 0) {
   const anchor = useRef<{ key: string; offset: number } | null>(null);
+  const latest = useRef(items);
 
   useLayoutEffect(() => {
+    latest.current = items;
     const el = scrollRef.current;
     const previous = anchor.current;
     if (el && previous && el.scrollTop > 0) {
       // Newest-first lists grow at the top: the anchor is usually near the start.
-      const index = keys.indexOf(previous.key);
+      const index = items.findIndex((item) => keyOf(item) === previous.key);
       if (index >= 0) el.scrollTop = offsetTop + index * rowHeight + previous.offset;
     }
-  }, [keys, rowHeight, offsetTop, scrollRef]);
-
-  const remember = useCallback(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    const y = Math.max(0, el.scrollTop - offsetTop);
-    const index = Math.floor(y / rowHeight);
-    const key = keys[index];
-    anchor.current = el.scrollTop > 0 && key !== undefined ? { key, offset: y - index * rowHeight } : null;
-  }, [keys, rowHeight, offsetTop, scrollRef]);
+  }, [items, keyOf, rowHeight, offsetTop, scrollRef]);
 
   useEffect(() => {
     const el = scrollRef.current;
     if (!el) return;
+    const remember = () => {
+      const y = Math.max(0, el.scrollTop - offsetTop);
+      const index = Math.floor(y / rowHeight);
+      const item = latest.current[index];
+      anchor.current = el.scrollTop > 0 && item !== undefined ? { key: keyOf(item), offset: y - index * rowHeight } : null;
+    };
     el.addEventListener("scroll", remember, { passive: true });
     return () => el.removeEventListener("scroll", remember);
-  }, [remember, scrollRef]);
+  }, [keyOf, rowHeight, offsetTop, scrollRef]);
 }
 
 /** The style of row `index` inside a container as tall as every row together. */
