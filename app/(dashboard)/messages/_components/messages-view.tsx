@@ -3,7 +3,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
-import { useMemo, useRef, useState } from "react";
+import { useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useLiveSubscriptions } from "@/components/live-client-provider";
 import { EmptyState, ErrorState, LoadingState } from "@/components/states";
 import { useNow } from "@/components/use-now";
@@ -71,13 +71,21 @@ export function MessagesView() {
           </ul>
         </nav>
         <section className="card thread" aria-label={pair ? `Conversation between ${pair[0]} and ${pair[1]}` : "Conversation"}>
-          {pair ? <Thread pair={pair} live={live.pair === pairKey ? live.events : []} /> : <EmptyState>Pick a conversation.</EmptyState>}
+          {pair ? <Thread key={pairKey} pair={pair} live={live.pair === pairKey ? live.events : []} /> : <EmptyState>Pick a conversation.</EmptyState>}
         </section>
       </div>
     </div>
   );
 }
 
+/** How close to the bottom (px) still counts as "at the bottom": rounding and a last line half in view. */
+const AT_BOTTOM_SLACK = 32;
+
+/**
+ * One conversation, oldest first. It opens at the newest message and, while the reader is at the
+ * bottom, follows new messages as they arrive; scrolled up to read, it stays put and a button says how
+ * many new messages are below.
+ */
 function Thread({ pair, live }: { pair: [string, string]; live: readonly SwitchboardEvent[] }) {
   const thread = useQuery(conversationQueryOptions(pair[0], pair[1]));
   const now = useNow(5_000);
@@ -86,6 +94,7 @@ function Thread({ pair, live }: { pair: [string, string]; live: readonly Switchb
     for (const e of live) byId.set(e.id, e);
     return [...byId.values()].sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : x.seq - y.seq));
   }, [thread.data, live]);
+  const { scrollRef, atBottom, unseen, onScroll, scrollToBottom } = useFollowNewest(messages.length, thread.isSuccess);
 
   if (thread.isError) return <ErrorState error={thread.error} what="the conversation" />;
   if (thread.isPending) return <LoadingState>Loading the conversation…</LoadingState>;
@@ -94,23 +103,72 @@ function Thread({ pair, live }: { pair: [string, string]; live: readonly Switchb
       <h2 className="subheading">
         {pair[0]} ↔ {pair[1]}
       </h2>
-      {messages.length === 0 ? <EmptyState>No messages yet.</EmptyState> : null}
-      <ol className="thread-messages" aria-label="Messages">
-        {messages.map((m) => {
-          const from = typeof m.payload.from === "string" ? m.payload.from : (m.agent ?? "?");
-          return (
-            <li key={m.id} className="bubble" data-side={from === pair[0] ? "left" : "right"}>
-              <p className="bubble-meta">
-                <strong>{from}</strong> ·{" "}
-                <time dateTime={m.ts} title={formatAbsolute(m.ts)}>
-                  {now ? formatRelative(m.ts, now) : ""}
-                </time>
-              </p>
-              <p>{typeof m.payload.text === "string" ? m.payload.text : JSON.stringify(m.payload)}</p>
-            </li>
-          );
-        })}
-      </ol>
+      <div ref={scrollRef} className="thread-scroller" onScroll={onScroll}>
+        {messages.length === 0 ? <EmptyState>No messages yet.</EmptyState> : null}
+        <ol className="thread-messages" aria-label="Messages">
+          {messages.map((m) => {
+            const from = typeof m.payload.from === "string" ? m.payload.from : (m.agent ?? "?");
+            return (
+              <li key={m.id} className="bubble" data-side={from === pair[0] ? "left" : "right"}>
+                <p className="bubble-meta">
+                  <strong>{from}</strong> ·{" "}
+                  <time dateTime={m.ts} title={formatAbsolute(m.ts)}>
+                    {now ? formatRelative(m.ts, now) : ""}
+                  </time>
+                </p>
+                <p>{typeof m.payload.text === "string" ? m.payload.text : JSON.stringify(m.payload)}</p>
+              </li>
+            );
+          })}
+        </ol>
+        {!atBottom && unseen > 0 ? (
+          <button type="button" className="button-primary new-messages" onClick={scrollToBottom}>
+            {unseen === 1 ? "1 new message" : `${formatCount(unseen)} new messages`} ↓
+          </button>
+        ) : null}
+      </div>
     </>
   );
+}
+
+/**
+ * Keeps a list that grows at the bottom scrolled to its end while the reader is there (and from the
+ * start), and counts the items added since the reader left the bottom. `shown`: the list is on screen
+ * (it first scrolls to the end when it appears).
+ */
+function useFollowNewest(count: number, shown: boolean) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  // A ref for the layout effect (it must not wait for a render), state for the button.
+  const following = useRef(true);
+  const [atBottom, setAtBottom] = useState(true);
+  // Items the reader has seen: all of them while at the bottom, those present when they scrolled away.
+  const [seen, setSeen] = useState(0);
+  const countRef = useRef(count);
+
+  useLayoutEffect(() => {
+    countRef.current = count;
+    const el = scrollRef.current;
+    // Before paint, so a new message never shows up below the fold first.
+    if (el && following.current) el.scrollTop = el.scrollHeight;
+  }, [count, shown]);
+
+  const onScroll = () => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight <= AT_BOTTOM_SLACK;
+    if (bottom || following.current) setSeen(countRef.current);
+    following.current = bottom;
+    setAtBottom(bottom);
+  };
+
+  const scrollToBottom = () => {
+    const el = scrollRef.current;
+    if (!el) return;
+    following.current = true;
+    setAtBottom(true);
+    setSeen(countRef.current);
+    el.scrollTop = el.scrollHeight;
+  };
+
+  return { scrollRef, atBottom, unseen: Math.max(0, count - seen), onScroll, scrollToBottom };
 }
