@@ -46,8 +46,8 @@ async function openOne(url: string, token: string, channel: string): Promise<boo
   const socket = io(url, {
     path: SOCKET_PATH,
     // Same clients for every target: Switchboard sends `events` batches to clients that ask; the
-    // floor ignores the option.
-    auth: { token, batch: true },
+    // floor ignores the option. BENCH_CLIENT_BATCH=0 measures Switchboard without batches.
+    auth: { token, batch: process.env.BENCH_CLIENT_BATCH !== "0" },
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,

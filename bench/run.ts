@@ -317,7 +317,7 @@ async function main() {
     version: 1,
     mode: quick ? "quick" : "full",
     startedAt: new Date().toISOString(),
-    command: `npm run bench${quick ? " -- --quick" : ""}`,
+    command: `${process.env.BENCH_CLIENT_BATCH === "0" ? "BENCH_CLIENT_BATCH=0 " : ""}npm run bench${quick ? " -- --quick" : ""}`,
     machine: await machineInfo(),
     settings: {
       ...mode,
@@ -330,7 +330,10 @@ async function main() {
       sustainedMeans: "every event published in the window reached every subscriber, arrivals ≥ 90 % of the offered rate during the window, no gap notices or disconnects, no publish throttled or failed, p99 ≤ 500 ms",
     },
     targets: [],
-    notes: [],
+    notes:
+      process.env.BENCH_CLIENT_BATCH === "0"
+        ? ["BENCH_CLIENT_BATCH=0: the clients did not ask for batched delivery; Switchboard sent one `event` message per event, as the floor does."]
+        : [],
   };
   log(`Switchboard benchmark (${results.mode}): ${JSON.stringify(results.machine)}`);
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
