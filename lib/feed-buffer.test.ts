@@ -49,6 +49,29 @@ describe("NewestFirstBuffer", () => {
     );
   });
 
+  it("reads the same rows however often it is read between batches, and never changes rows it handed out", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(eventArb, { maxLength: 15 }), { maxLength: 8 }), fc.integer({ min: 1, max: 25 }), (generated, capacity) => {
+        // One event per id, as on the wire (an id that comes again is the same event).
+        const byId = new Map<string, SwitchboardEvent>();
+        const batches = generated.map((batch) => batch.map((e) => byId.get(e.id) ?? (byId.set(e.id, e), e)));
+        const readOnce = new NewestFirstBuffer(capacity);
+        const readOften = new NewestFirstBuffer(capacity);
+        const handedOut: { rows: readonly SwitchboardEvent[]; copy: SwitchboardEvent[] }[] = [];
+        for (const batch of batches) {
+          readOnce.add(batch);
+          readOften.add(batch);
+          const rows = readOften.toArray();
+          handedOut.push({ rows, copy: [...rows] });
+        }
+        expect(readOften.toArray()).toEqual(readOnce.toArray());
+        expect(readOften.size).toBe(readOften.toArray().length);
+        for (const { rows, copy } of handedOut) expect(rows).toEqual(copy);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("says whether the rows changed, so a duplicate does not cause a render", () => {
     const buffer = new NewestFirstBuffer(10);
     const [event] = fc.sample(eventArb, 1);

@@ -13,12 +13,16 @@ export function compareNewestFirst(a: SwitchboardEvent, b: SwitchboardEvent): nu
 
 /**
  * The newest `capacity` events of several channels, sorted newest first, each event once. Memory is
- * bounded by `capacity` however many events arrive, and adding one event costs a binary search and
- * one array splice, so a busy feed does not re-sort on every event.
+ * bounded by `capacity` however many events arrive. Adding an event only checks and queues it; the
+ * queue is sorted and merged into the rows when they are read, once per render rather than once per
+ * event, and that merge builds the new array React gets, so no other copy is made.
  */
 export class NewestFirstBuffer {
-  private rows: SwitchboardEvent[] = [];
-  /** Ids of the events in `rows`, to drop the duplicates that refills and reconnects can deliver. */
+  /** Newest first; never changed once built, so `toArray()` can hand it out as is. */
+  private rows: readonly SwitchboardEvent[] = [];
+  /** Added since the last read, in any order. */
+  private pending: SwitchboardEvent[] = [];
+  /** Ids of the events in `rows` and `pending`, to drop the duplicates that refills and reconnects can deliver. */
   private readonly ids = new Set<string>();
 
   constructor(readonly capacity: number) {
@@ -26,24 +30,23 @@ export class NewestFirstBuffer {
   }
 
   get size() {
-    return this.rows.length;
+    return Math.min(this.capacity, this.rows.length + this.pending.length);
   }
 
   has(id: string): boolean {
     return this.ids.has(id);
   }
 
-  /** Adds events in any order; returns whether the kept rows changed. */
+  /** Adds events in any order; returns whether the kept rows (may have) changed. */
   add(events: Iterable<SwitchboardEvent>): boolean {
     let changed = false;
+    const last = this.rows.length >= this.capacity ? this.rows[this.rows.length - 1] : undefined;
     for (const event of events) {
       if (this.ids.has(event.id)) continue;
-      const at = this.insertionIndex(event);
       // Older than everything kept in a full buffer: it would be evicted at once.
-      if (at >= this.capacity) continue;
-      this.rows.splice(at, 0, event);
+      if (last && compareNewestFirst(event, last) >= 0) continue;
+      this.pending.push(event);
       this.ids.add(event.id);
-      if (this.rows.length > this.capacity) this.ids.delete(this.rows.pop()!.id);
       changed = true;
     }
     return changed;
@@ -51,23 +54,30 @@ export class NewestFirstBuffer {
 
   clear() {
     this.rows = [];
+    this.pending = [];
     this.ids.clear();
   }
 
-  /** A copy, safe to hand to React as immutable state. */
-  toArray(): SwitchboardEvent[] {
-    return this.rows.slice();
+  /** The rows, newest first: an array that is never changed afterwards, safe to hand to React as state. */
+  toArray(): readonly SwitchboardEvent[] {
+    if (this.pending.length > 0) this.merge();
+    return this.rows;
   }
 
-  /** The first index whose row sorts after `event`; new events usually land at 0. */
-  private insertionIndex(event: SwitchboardEvent): number {
-    let low = 0;
-    let high = this.rows.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compareNewestFirst(this.rows[mid]!, event) <= 0) low = mid + 1;
-      else high = mid;
+  /** Merges the sorted queue into the rows, keeping the newest `capacity`; the rest are forgotten. */
+  private merge() {
+    const incoming = this.pending.sort(compareNewestFirst);
+    this.pending = [];
+    const rows = this.rows;
+    const merged: SwitchboardEvent[] = [];
+    let r = 0;
+    let i = 0;
+    while (merged.length < this.capacity && (r < rows.length || i < incoming.length)) {
+      if (i >= incoming.length || (r < rows.length && compareNewestFirst(rows[r]!, incoming[i]!) <= 0)) merged.push(rows[r++]!);
+      else merged.push(incoming[i++]!);
     }
-    return low;
+    for (; r < rows.length; r++) this.ids.delete(rows[r]!.id);
+    for (; i < incoming.length; i++) this.ids.delete(incoming[i]!.id);
+    this.rows = merged;
   }
 }
