@@ -13,6 +13,7 @@ import { applyMigrations } from "./db/migrate";
 import { startDemoFleet } from "./demo/fleet";
 import type { Env } from "./env";
 import { PostgresHistoryStore } from "./history/postgres-store";
+import { rawJsonParser } from "./transport/raw-json-parser";
 import { startRetention } from "./history/retention";
 import type { Logger } from "./logger";
 import { createHttpApi, type HealthReport } from "./transport/http-api";
@@ -96,6 +97,8 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       maxHttpBufferSize: env.MAX_PAYLOAD_BYTES + 16 * 1024,
       // Next.js (dev) owns the other upgrade requests.
       destroyUpgrade: false,
+      // The default wire format; subscribe answers carry their history as the database's JSON.
+      parser: rawJsonParser,
     });
     // Cleanups run in reverse: stop taking connections, let the hub commit what was accepted
     // (in-flight requests still get their answers) and close its subscribers, then close the rest.

@@ -3,7 +3,7 @@ import type { ChannelInfo, SubscribeRequest, SubscribeResult, SwitchboardEvent }
 import { MAX_HISTORY, publishInputSchema } from "../../lib/protocol";
 import type { z } from "zod";
 import { GroupCommitter, type GroupCommitOptions } from "../history/group-commit";
-import type { HistoryStore, ReadResult } from "../history/store";
+import type { HistoryStore, ReadQuery } from "../history/store";
 import { Backlog } from "./backlog";
 import { getChannelOrThrow, type ChannelCatalog } from "./catalog";
 import { SwitchboardError } from "./errors";
@@ -46,11 +46,14 @@ export interface HubOptions {
   sequencer?: { holdMs?: number; maxHeld?: number };
 }
 
-export interface PendingSubscription {
-  result: SubscribeResult;
+export interface PendingSubscription<R = SubscribeResult> {
+  result: R;
   /** Starts live delivery. Call it after the result has been sent, so live events follow it. */
   activate(): void;
 }
+
+/** A subscribe result whose history is the JSON text of its events (`[…]`, ascending seq). */
+export type EncodedSubscribeResult = Omit<SubscribeResult, "history"> & { historyJson: string };
 
 const noMetrics: HubMetrics = {
   published() {},
@@ -202,6 +205,27 @@ export class Hub {
   }
 
   async subscribe(conn: SubscriberConnection, req: SubscribeRequest): Promise<PendingSubscription> {
+    const { sub, read, activate } = await this.openSubscription(conn, req, (q) => this.options.store.read(q));
+    return {
+      result: { subscriptionId: sub.id, history: read.events, head: read.head, truncated: req.since !== undefined && read.hasMore },
+      activate,
+    };
+  }
+
+  /** `subscribe`, with the history as the JSON text of its events, for a transport to send as it is. */
+  async subscribeEncoded(conn: SubscriberConnection, req: SubscribeRequest): Promise<PendingSubscription<EncodedSubscribeResult>> {
+    const { sub, read, activate } = await this.openSubscription(conn, req, (q) => this.options.store.readEncoded(q));
+    return {
+      result: { subscriptionId: sub.id, historyJson: read.eventsJson, head: read.head, truncated: req.since !== undefined && read.hasMore },
+      activate,
+    };
+  }
+
+  private async openSubscription<R extends { head: number; hasMore: boolean }>(
+    conn: SubscriberConnection,
+    req: SubscribeRequest,
+    readHistory: (query: ReadQuery) => Promise<R>,
+  ) {
     this.assertStarted();
     const settings = getChannelOrThrow(this.options.catalog, req.channel);
     if (conn.subscriptions.size >= this.maxSubscriptions) {
@@ -219,9 +243,13 @@ export class Hub {
     // queued here, and whatever the read saw is dropped from the queue by `setFloor`.
     conn.subscriptions.set(sub.id, sub);
     this.channelSubscriptions.get(sub.channel)!.add(sub);
-    let read: ReadResult;
+    let read: R;
     try {
-      read = await this.readForSubscribe(settings.name, filter, req);
+      read = await readHistory(
+        req.since !== undefined
+          ? { channel: settings.name, filter, after: req.since, limit: MAX_HISTORY }
+          : { channel: settings.name, filter, limit: req.history ?? 0, newest: true },
+      );
     } catch (err) {
       this.removeSubscription(sub);
       throw err;
@@ -229,7 +257,8 @@ export class Hub {
     if (conn.closed) throw new SwitchboardError("unavailable", "The connection closed during subscribe.");
     sub.setFloor(read.head);
     return {
-      result: { subscriptionId: sub.id, history: read.events, head: read.head, truncated: req.since !== undefined && read.hasMore },
+      sub,
+      read,
       activate: () => {
         sub.live = true;
         conn.schedulePump();
@@ -243,11 +272,11 @@ export class Hub {
     this.removeSubscription(sub);
   }
 
-  /** Oldest-first page of a channel's history, for the HTTP API. */
+  /** Oldest-first page of a channel's history, as JSON text, for the HTTP API. */
   async history(channel: string, query: { after?: number; limit: number; filter?: NormalizedFilter }) {
     this.assertStarted();
     const settings = getChannelOrThrow(this.options.catalog, channel);
-    return this.options.store.read({ channel: settings.name, ...query });
+    return this.options.store.readEncoded({ channel: settings.name, ...query });
   }
 
   /** Where a replay of a channel from a point in time starts (the `after` to read from). */
@@ -323,11 +352,6 @@ export class Hub {
         sub.connection.schedulePump();
       }
     }
-  }
-
-  private async readForSubscribe(channel: string, filter: NormalizedFilter, req: SubscribeRequest) {
-    if (req.since !== undefined) return this.options.store.read({ channel, filter, after: req.since, limit: MAX_HISTORY });
-    return this.options.store.read({ channel, filter, limit: req.history ?? 0, newest: true });
   }
 
   private removeSubscription(sub: Subscription) {

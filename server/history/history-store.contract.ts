@@ -132,6 +132,25 @@ export function describeHistoryStoreContract(
       expect(newest.events.map((e) => `${e.agent}/${e.type}`)).toEqual(["a2/task.status_changed", "a1/agent.hired"]);
     });
 
+    it("readEncoded answers every read as read does, with the events as their JSON", async () => {
+      const queries: Parameters<HistoryStore["read"]>[0][] = [
+        { channel: "alpha", limit: 10 },
+        { channel: "paging", limit: 10 },
+        { channel: "paging", after: 20, limit: 10 },
+        { channel: "paging", limit: 3, newest: true },
+        { channel: "paging", after: 5, upTo: 8, limit: 100 },
+        { channel: "paging", limit: 0 },
+        { channel: "beta", after: 1, limit: 2, newest: true, filter: normalizeFilter({ agent: ["a2", "a1"] }) },
+        { channel: "beta", after: 1, limit: 100, filter: normalizeFilter({ type: "task.*" }) },
+        { channel: "beta", limit: 100, filter: normalizeFilter({ project: "nobody" }) },
+      ];
+      for (const query of queries) {
+        const [read, encoded] = await Promise.all([store.read(query), store.readEncoded(query)]);
+        expect(JSON.parse(encoded.eventsJson)).toEqual(read.events);
+        expect(encoded).toMatchObject({ count: read.events.length, lastSeq: read.events.at(-1)?.seq ?? null, head: read.head, hasMore: read.hasMore });
+      }
+    });
+
     it("prunes all but the newest N of a channel, and keeps counting from where it was", async () => {
       await store.append(Array.from({ length: 10 }, () => newEvent("prune")));
       expect(await store.prune("prune", 4)).toBe(6);

@@ -1,6 +1,6 @@
 import type { SwitchboardEvent } from "../../lib/protocol";
 import { compileFilter } from "../channels/filter";
-import type { HistoryStore, NewEvent, ReadQuery, ReadResult } from "./store";
+import { encodeReadResult, type HistoryStore, type NewEvent, type ReadQuery, type ReadResult } from "./store";
 
 /** An in-process store for unit tests of the hub; it keeps everything in memory and forgets it on exit. */
 export class MemoryHistoryStore implements HistoryStore {
@@ -30,6 +30,10 @@ export class MemoryHistoryStore implements HistoryStore {
     const all = ch.events.filter((e) => e.seq > (q.after ?? 0) && e.seq <= upTo && matches(e));
     if (q.newest) return { events: all.slice(Math.max(0, all.length - q.limit)), head, hasMore: false };
     return { events: all.slice(0, q.limit), head, hasMore: all.length > q.limit };
+  }
+
+  async readEncoded(q: ReadQuery) {
+    return encodeReadResult(await this.read(q));
   }
 
   async seqBefore(channel: string, ts: Date) {

@@ -4,13 +4,17 @@ import { PROTOCOL_VERSION } from "../../lib/protocol";
 import type { Pool } from "../db/client";
 import type { NormalizedFilter } from "../channels/filter";
 import { SwitchboardError } from "../channels/errors";
-import type { HistoryStore, NewEvent, ReadQuery, ReadResult } from "./store";
+import type { EncodedReadResult, HistoryStore, NewEvent, ReadQuery, ReadResult } from "./store";
 
 /**
  * The columns of a read, in this order, converted by PostgreSQL into what the envelope carries: seq
  * as a float8 (exact up to 2^53) and ts as the ISO string, so the driver only parses the payload.
  */
 const EVENT_COLUMNS = `seq::float8 AS seq, id::text AS id, type, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ts, agent, project, payload`;
+/** One event's JSON, built by PostgreSQL with the envelope's fields in the envelope's order. */
+const EVENT_JSON = (channelParam: string) =>
+  `json_build_object('v', ${PROTOCOL_VERSION}, 'id', id, 'channel', ${channelParam}::text, 'seq', seq, 'type', type,
+     'ts', to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'agent', agent, 'project', project, 'payload', payload)`;
 type EventRow = [seq: number, id: string, type: string, ts: string, agent: string | null, project: string | null, payload: Record<string, unknown>];
 
 const toEvent = (channel: string, row: EventRow): SwitchboardEvent => ({
@@ -174,12 +178,17 @@ export class PostgresHistoryStore implements HistoryStore {
     return this.readOrThrow(q).catch(asUnavailable);
   }
 
+  async readEncoded(q: ReadQuery): Promise<EncodedReadResult> {
+    return this.readEncodedOrThrow(q).catch(asUnavailable);
+  }
+
   /**
-   * One statement, so the head and the events come from one snapshot: every event at or below the
-   * head is visible in it, because commits follow seq order. The head comes as an extra last row.
+   * The statement both reads share: the matching rows, at most `limit` (+1 for an oldest-first read,
+   * which tells whether there is more), and the channel's head. One statement, so the head and the
+   * events come from one snapshot: every event at or below the head is visible in it, because
+   * commits follow seq order.
    */
-  private async readOrThrow(q: ReadQuery): Promise<ReadResult> {
-    const params = new Params();
+  private selectPage(q: ReadQuery, params: Params) {
     const channel = params.add(q.channel);
     const after = params.add(q.after ?? 0, "::bigint");
     const upTo = params.add(q.upTo ?? Number.MAX_SAFE_INTEGER, "::bigint");
@@ -190,23 +199,53 @@ export class PostgresHistoryStore implements HistoryStore {
           WHERE channel = ${channel} AND seq > ${after} AND seq <= least((SELECT last_seq FROM head), ${upTo})${conditions}
           ORDER BY seq ${order} LIMIT ${limit})`,
     );
+    return {
+      channel,
+      order,
+      head: `head AS MATERIALIZED (SELECT last_seq FROM channel_counter WHERE channel = ${channel})`,
+      page: `SELECT * FROM (${branches.join(" UNION ALL ")}) matching ORDER BY seq ${order} LIMIT ${limit}`,
+    };
+  }
+
+  /** The head comes as an extra last row, the only one without an id. */
+  private async readOrThrow(q: ReadQuery): Promise<ReadResult> {
+    const params = new Params();
+    const { order, head, page } = this.selectPage(q, params);
     const { rows } = await this.pool.query<EventRow>({
-      text: `WITH head AS MATERIALIZED (SELECT last_seq FROM channel_counter WHERE channel = ${channel})
-       (SELECT ${EVENT_COLUMNS} FROM (${branches.join(" UNION ALL ")}) matching ORDER BY seq ${order} LIMIT ${limit})
+      text: `WITH ${head}
+       (SELECT ${EVENT_COLUMNS} FROM (${page}) page ORDER BY page.seq ${order})
        UNION ALL
        SELECT last_seq::float8, NULL, NULL, NULL, NULL, NULL, NULL FROM head`,
       values: params.values,
       rowMode: "array",
     });
-    // The head row is last, and the only row without an id.
     const headRow = rows.at(-1);
     const hasHead = headRow !== undefined && headRow[1] === null;
-    const head = hasHead ? headRow[0] : 0;
+    const headSeq = hasHead ? headRow[0] : 0;
     const found: SwitchboardEvent[] = [];
     const count = hasHead ? rows.length - 1 : rows.length;
     for (let i = 0; i < count; i++) found.push(toEvent(q.channel, rows[i]!));
-    if (q.newest) return { events: found.reverse(), head, hasMore: false };
-    return { events: found.slice(0, q.limit), head, hasMore: found.length > q.limit };
+    if (q.newest) return { events: found.reverse(), head: headSeq, hasMore: false };
+    return { events: found.slice(0, q.limit), head: headSeq, hasMore: found.length > q.limit };
+  }
+
+  /** One row: the head, and the page (without an oldest-first read's extra row) aggregated to JSON. */
+  private async readEncodedOrThrow(q: ReadQuery): Promise<EncodedReadResult> {
+    const params = new Params();
+    const { channel, order, head, page } = this.selectPage(q, params);
+    const wanted = params.add(Math.max(q.limit, 0), "::int");
+    const { rows } = await this.pool.query<{ head: number | null; count: number; has_more: boolean; last_seq: number | null; events: string }>({
+      text: `WITH ${head}, numbered AS (SELECT *, row_number() OVER (ORDER BY seq ${order}) AS rn FROM (${page}) page)
+       SELECT (SELECT last_seq FROM head)::float8 AS head,
+              (count(*) FILTER (WHERE rn <= ${wanted}))::int AS count,
+              count(*) > ${wanted} AS has_more,
+              (max(seq) FILTER (WHERE rn <= ${wanted}))::float8 AS last_seq,
+              coalesce(json_agg(${EVENT_JSON(channel)} ORDER BY seq) FILTER (WHERE rn <= ${wanted}), '[]')::text AS events
+         FROM numbered`,
+      values: params.values,
+    });
+    const row = rows[0]!;
+    return { eventsJson: row.events, count: row.count, lastSeq: row.last_seq, head: row.head ?? 0, hasMore: !q.newest && row.has_more };
   }
 
   async seqBefore(channel: string, ts: Date) {

@@ -29,6 +29,31 @@ export interface ReadResult {
 }
 
 /**
+ * A read whose events come as the text of their JSON array, for answers that pass history on as it
+ * is: the database builds it, and the server neither decodes the rows nor encodes them again.
+ */
+export interface EncodedReadResult {
+  /** `[…]`: each element the JSON of one event envelope, ascending seq. */
+  eventsJson: string;
+  count: number;
+  /** Seq of the last event in `eventsJson`; null when there is none. */
+  lastSeq: number | null;
+  head: number;
+  hasMore: boolean;
+}
+
+/** `read` turned into `readEncoded`'s answer: for stores that hold events as objects. */
+export function encodeReadResult(read: ReadResult): EncodedReadResult {
+  return {
+    eventsJson: JSON.stringify(read.events),
+    count: read.events.length,
+    lastSeq: read.events.at(-1)?.seq ?? null,
+    head: read.head,
+    hasMore: read.hasMore,
+  };
+}
+
+/**
  * The system of record for events.
  *
  * Contract (every implementation passes server/history/history-store.contract.ts):
@@ -44,6 +69,8 @@ export interface HistoryStore {
   stop(): Promise<void>;
   append(events: readonly NewEvent[]): Promise<SwitchboardEvent[]>;
   read(query: ReadQuery): Promise<ReadResult>;
+  /** The same read as `read`, with the events as JSON text. */
+  readEncoded(query: ReadQuery): Promise<EncodedReadResult>;
   /** The last seq of the channel whose event is older than `ts` (0 if none): where a replay from `ts` starts. */
   seqBefore(channel: string, ts: Date): Promise<number>;
   /** Last committed seq of every channel. */

@@ -20,6 +20,7 @@ import { readCookie } from "./credentials";
 import { SESSION_COOKIE } from "../../lib/protocol";
 import { describeZodError, toSwitchboardError } from "./errors";
 import { encodeEvent, encodeEvents } from "./event-json";
+import { RawJson } from "./raw-json-parser";
 
 interface SocketData {
   principal: Principal;
@@ -192,8 +193,10 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
     }
 
     on("subscribe", subscribeRequestSchema, async (req) => {
-      const pending = await hub.subscribe(conn, req);
-      return { result: pending.result, after: pending.activate };
+      const { result, activate } = await hub.subscribeEncoded(conn, req);
+      const { historyJson, ...rest } = result;
+      // Sent as the database built it (the server's parser splices it in): the client reads `history`.
+      return { result: { ...rest, history: new RawJson(historyJson) }, after: activate };
     });
     on("unsubscribe", unsubscribeRequestSchema, async (req) => {
       hub.unsubscribe(conn, req.subscriptionId);
