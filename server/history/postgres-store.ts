@@ -8,14 +8,23 @@ import type { EncodedReadResult, HistoryStore, NewEvent, ReadQuery, ReadResult }
 
 /**
  * The columns of a read, in this order, converted by PostgreSQL into what the envelope carries: seq
- * as a float8 (exact up to 2^53) and ts as the ISO string, so the driver only parses the payload.
+ * as a float8 (exact up to 2^53) and ts as the ISO string. The payload comes as parsed JSON for
+ * `read`, and as its JSON text for `readEncoded`, which never needs it as an object.
  */
-const EVENT_COLUMNS = `seq::float8 AS seq, id::text AS id, type, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ts, agent, project, payload`;
-/** One event's JSON, built by PostgreSQL with the envelope's fields in the envelope's order. */
-const EVENT_JSON = (channelParam: string) =>
-  `json_build_object('v', ${PROTOCOL_VERSION}, 'id', id, 'channel', ${channelParam}::text, 'seq', seq, 'type', type,
-     'ts', to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'agent', agent, 'project', project, 'payload', payload)`;
-type EventRow = [seq: number, id: string, type: string, ts: string, agent: string | null, project: string | null, payload: Record<string, unknown>];
+const columns = (payload: "payload" | "payload::text") =>
+  `seq::float8 AS seq, id::text AS id, type, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ts, agent, project, ${payload} AS payload`;
+type Row<P> = [seq: number, id: string, type: string, ts: string, agent: string | null, project: string | null, payload: P];
+type EventRow = Row<Record<string, unknown>>;
+
+const jsonOrNull = (value: string | null) => (value === null ? "null" : JSON.stringify(value));
+
+/**
+ * An event's JSON written from its row's text, the payload as PostgreSQL printed it: no object is
+ * built and nothing is parsed. Same fields, same order as the envelope `toEvent` builds.
+ */
+const eventJson = (channelJson: string, row: Row<string>) =>
+  `{"v":${PROTOCOL_VERSION},"id":"${row[1]}","channel":${channelJson},"seq":${row[0]},"type":${JSON.stringify(row[2])},"ts":"${row[3]}",` +
+  `"agent":${jsonOrNull(row[4])},"project":${jsonOrNull(row[5])},"payload":${row[6]}}`;
 
 const toEvent = (channel: string, row: EventRow): SwitchboardEvent => ({
   v: PROTOCOL_VERSION,
@@ -200,20 +209,22 @@ export class PostgresHistoryStore implements HistoryStore {
           ORDER BY seq ${order} LIMIT ${limit})`,
     );
     return {
-      channel,
       order,
       head: `head AS MATERIALIZED (SELECT last_seq FROM channel_counter WHERE channel = ${channel})`,
       page: `SELECT * FROM (${branches.join(" UNION ALL ")}) matching ORDER BY seq ${order} LIMIT ${limit}`,
     };
   }
 
-  /** The head comes as an extra last row, the only one without an id. */
-  private async readOrThrow(q: ReadQuery): Promise<ReadResult> {
+  /**
+   * The page's rows (newest first for a `newest` read, else oldest first, with the extra row) and the
+   * head, which comes as an extra last row, the only one without an id.
+   */
+  private async queryPage<P>(q: ReadQuery, payload: "payload" | "payload::text") {
     const params = new Params();
     const { order, head, page } = this.selectPage(q, params);
-    const { rows } = await this.pool.query<EventRow>({
+    const { rows } = await this.pool.query<Row<P>>({
       text: `WITH ${head}
-       (SELECT ${EVENT_COLUMNS} FROM (${page}) page ORDER BY page.seq ${order})
+       (SELECT ${columns(payload)} FROM (${page}) page ORDER BY page.seq ${order})
        UNION ALL
        SELECT last_seq::float8, NULL, NULL, NULL, NULL, NULL, NULL FROM head`,
       values: params.values,
@@ -221,31 +232,25 @@ export class PostgresHistoryStore implements HistoryStore {
     });
     const headRow = rows.at(-1);
     const hasHead = headRow !== undefined && headRow[1] === null;
-    const headSeq = hasHead ? headRow[0] : 0;
-    const found: SwitchboardEvent[] = [];
-    const count = hasHead ? rows.length - 1 : rows.length;
-    for (let i = 0; i < count; i++) found.push(toEvent(q.channel, rows[i]!));
-    if (q.newest) return { events: found.reverse(), head: headSeq, hasMore: false };
-    return { events: found.slice(0, q.limit), head: headSeq, hasMore: found.length > q.limit };
+    if (hasHead) rows.pop();
+    // An oldest-first read asked for one more than `limit`, to know whether there is more.
+    const hasMore = !q.newest && rows.length > q.limit;
+    if (hasMore) rows.length = q.limit;
+    if (q.newest) rows.reverse();
+    return { rows, head: hasHead ? headRow[0] : 0, hasMore };
   }
 
-  /** One row: the head, and the page (without an oldest-first read's extra row) aggregated to JSON. */
+  private async readOrThrow(q: ReadQuery): Promise<ReadResult> {
+    const { rows, head, hasMore } = await this.queryPage<EventRow[6]>(q, "payload");
+    return { events: rows.map((row) => toEvent(q.channel, row)), head, hasMore };
+  }
+
   private async readEncodedOrThrow(q: ReadQuery): Promise<EncodedReadResult> {
-    const params = new Params();
-    const { channel, order, head, page } = this.selectPage(q, params);
-    const wanted = params.add(Math.max(q.limit, 0), "::int");
-    const { rows } = await this.pool.query<{ head: number | null; count: number; has_more: boolean; last_seq: number | null; events: string }>({
-      text: `WITH ${head}, numbered AS (SELECT *, row_number() OVER (ORDER BY seq ${order}) AS rn FROM (${page}) page)
-       SELECT (SELECT last_seq FROM head)::float8 AS head,
-              (count(*) FILTER (WHERE rn <= ${wanted}))::int AS count,
-              count(*) > ${wanted} AS has_more,
-              (max(seq) FILTER (WHERE rn <= ${wanted}))::float8 AS last_seq,
-              coalesce(json_agg(${EVENT_JSON(channel)} ORDER BY seq) FILTER (WHERE rn <= ${wanted}), '[]')::text AS events
-         FROM numbered`,
-      values: params.values,
-    });
-    const row = rows[0]!;
-    return { eventsJson: row.events, count: row.count, lastSeq: row.last_seq, head: row.head ?? 0, hasMore: !q.newest && row.has_more };
+    const { rows, head, hasMore } = await this.queryPage<string>(q, "payload::text");
+    const channelJson = JSON.stringify(q.channel);
+    let eventsJson = "[";
+    for (let i = 0; i < rows.length; i++) eventsJson += (i ? "," : "") + eventJson(channelJson, rows[i]!);
+    return { eventsJson: eventsJson + "]", count: rows.length, lastSeq: rows.at(-1)?.[0] ?? null, head, hasMore };
   }
 
   async seqBefore(channel: string, ts: Date) {
