@@ -15,6 +15,15 @@ function coverage(items: (SwitchboardEvent[] | Gap)[]) {
   }
   return seqs;
 }
+/** Drains into a fresh array of runs (copied: the backlog reuses its arrays) and gaps. */
+function drained(backlog: Backlog) {
+  const out: (SwitchboardEvent[] | Gap)[] = [];
+  backlog.drain(
+    (events) => out.push([...events]),
+    (gap) => out.push({ ...gap }),
+  );
+  return out;
+}
 const eventsIn = (items: (SwitchboardEvent[] | Gap)[]) => items.filter(Array.isArray).flat();
 const gapsIn = (items: (SwitchboardEvent[] | Gap)[]) => items.filter((i): i is Gap => !Array.isArray(i));
 
@@ -32,11 +41,11 @@ describe("Backlog, drop-oldest", () => {
             all.push(seq);
             expect(backlog.size).toBeLessThanOrEqual(capacity);
           }
-          const drained = backlog.drain();
-          expect(eventsIn(drained).length).toBeLessThanOrEqual(capacity);
-          expect(gapsIn(drained).length).toBeLessThanOrEqual(1);
-          expect(drained.every((i) => !Array.isArray(i) || i.length > 0)).toBe(true);
-          seen.push(...coverage(drained));
+          const items = drained(backlog);
+          expect(eventsIn(items).length).toBeLessThanOrEqual(capacity);
+          expect(gapsIn(items).length).toBeLessThanOrEqual(1);
+          expect(items.every((i) => !Array.isArray(i) || i.length > 0)).toBe(true);
+          seen.push(...coverage(items));
         }
         expect(seen).toEqual(all);
       }),
@@ -46,7 +55,7 @@ describe("Backlog, drop-oldest", () => {
   it("reports the dropped range as one gap at the head", () => {
     const backlog = new Backlog(3, "drop-oldest");
     for (let s = 1; s <= 7; s++) backlog.push(ev(s));
-    const items = backlog.drain();
+    const items = drained(backlog);
     expect(items[0]).toEqual({ kind: "gap", fromSeq: 1, toSeq: 4 });
     expect(items.slice(1)).toEqual([[ev(5), ev(6), ev(7)]]);
   });
@@ -55,7 +64,7 @@ describe("Backlog, drop-oldest", () => {
     const backlog = new Backlog(10, "drop-oldest");
     for (let s = 1; s <= 100_000; s++) backlog.push(ev(s));
     expect(backlog.size).toBe(10);
-    const items = backlog.drain();
+    const items = drained(backlog);
     expect(items).toHaveLength(2);
     expect(eventsIn(items)).toHaveLength(10);
     expect(items[0]).toEqual({ kind: "gap", fromSeq: 1, toSeq: 99_990 });
@@ -65,10 +74,10 @@ describe("Backlog, drop-oldest", () => {
     const backlog = new Backlog(2, "drop-oldest");
     for (let s = 1; s <= 6; s++) backlog.push(ev(s)); // gap 1-4, events 5, 6
     backlog.discardThrough(2);
-    expect(backlog.drain()).toEqual([{ kind: "gap", fromSeq: 3, toSeq: 4 }, [ev(5), ev(6)]]);
+    expect(drained(backlog)).toEqual([{ kind: "gap", fromSeq: 3, toSeq: 4 }, [ev(5), ev(6)]]);
     for (let s = 7; s <= 9; s++) backlog.push(ev(s));
     backlog.discardThrough(8);
-    expect(coverage(backlog.drain())).toEqual([9]);
+    expect(coverage(drained(backlog))).toEqual([9]);
   });
 });
 
@@ -78,17 +87,34 @@ describe("Backlog, disconnect", () => {
     expect(backlog.push(ev(1))).toBe("queued");
     expect(backlog.push(ev(2))).toBe("queued");
     expect(backlog.push(ev(3))).toBe("overflow");
-    expect(coverage(backlog.drain())).toEqual([1, 2]);
+    expect(coverage(drained(backlog))).toEqual([1, 2]);
   });
 });
 
 describe("Backlog, drain", () => {
   it("hands queued events over as one run, and nothing when empty", () => {
     const backlog = new Backlog(10, "drop-oldest");
-    expect(backlog.drain()).toEqual([]);
+    expect(drained(backlog)).toEqual([]);
     for (let s = 1; s <= 4; s++) backlog.push(ev(s));
-    expect(backlog.drain()).toEqual([[ev(1), ev(2), ev(3), ev(4)]]);
+    expect(drained(backlog)).toEqual([[ev(1), ev(2), ev(3), ev(4)]]);
     expect(backlog.isEmpty).toBe(true);
     expect(backlog.size).toBe(0);
+  });
+
+  it("keeps events pushed while a drain's callback runs for the next drain", () => {
+    const backlog = new Backlog(10, "drop-oldest");
+    backlog.push(ev(1));
+    backlog.push(ev(2));
+    const first: number[] = [];
+    backlog.drain(
+      (events) => {
+        first.push(...events.map((e) => e.seq));
+        backlog.push(ev(3));
+      },
+      () => {},
+    );
+    expect(first).toEqual([1, 2]);
+    expect(drained(backlog)).toEqual([[ev(3)]]);
+    expect(drained(backlog)).toEqual([]);
   });
 });

@@ -27,6 +27,8 @@ export type PushResult = "queued" | "dropped-oldest" | "overflow";
  */
 export class Backlog {
   private items: BacklogItem[] = [];
+  /** An empty array for `drain` to switch to, so draining allocates none. */
+  private spare: BacklogItem[] = [];
   private head = 0;
   private eventCount = 0;
   /** Whether a gap marker sits in `items` (it can only be at the head). */
@@ -77,31 +79,36 @@ export class Backlog {
   }
 
   /**
-   * Takes everything queued, in order, split at the gap marker if there is one: runs of events
-   * (never empty) and gaps, ready to be sent as they are.
+   * Hands everything queued to `onEvents` and `onGap`, in order: runs of events (never empty) and
+   * gaps. The array `onEvents` gets is the backlog's own and is reused afterwards: read it during the
+   * call, do not keep it (one array per subscription, not one per delivery).
    */
-  drain(): (SwitchboardEvent[] | Gap)[] {
+  drain(onEvents: (events: readonly SwitchboardEvent[]) => void, onGap: (gap: Gap) => void): void {
+    if (this.isEmpty) return;
     const items = this.head === 0 ? this.items : this.items.slice(this.head);
     const hadGap = this.gapQueued;
-    this.items = [];
+    // Two arrays take turns: events pushed while the callbacks run go to the other one.
+    this.items = this.spare;
     this.head = 0;
     this.eventCount = 0;
     this.gapQueued = false;
-    if (items.length === 0) return [];
-    if (!hadGap) return [items as SwitchboardEvent[]];
-    const out: (SwitchboardEvent[] | Gap)[] = [];
-    let run: SwitchboardEvent[] = [];
-    for (const item of items) {
-      if (isGap(item)) {
-        if (run.length) out.push(run);
-        run = [];
-        out.push(item);
-      } else {
-        run.push(item);
+    if (!hadGap) {
+      onEvents(items as SwitchboardEvent[]);
+    } else {
+      let run: SwitchboardEvent[] = [];
+      for (const item of items) {
+        if (isGap(item)) {
+          if (run.length) onEvents(run);
+          run = [];
+          onGap(item);
+        } else {
+          run.push(item);
+        }
       }
+      if (run.length) onEvents(run);
     }
-    if (run.length) out.push(run);
-    return out;
+    items.length = 0;
+    this.spare = items;
   }
 
   private dropOldestEvent() {

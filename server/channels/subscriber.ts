@@ -20,7 +20,8 @@ export type CloseReason = "slow_consumer" | "shutdown";
 export interface SubscriberSink {
   /**
    * One subscription's events, in seq order, never empty. Everything that queued while the sink was
-   * busy comes in one call, so a transport can send it as one message.
+   * busy comes in one call, so a transport can send it as one message. The array is reused after the
+   * call returns: send (or copy) the events during it.
    */
   sendEvents(events: readonly SwitchboardEvent[], subscriptionId: string): void;
   sendGap(notice: GapNotice): void;
@@ -133,14 +134,13 @@ export class SubscriberConnection {
     }
     for (const sub of this.subscriptions.values()) {
       if (!sub.live || sub.backlog.isEmpty) continue;
-      for (const part of sub.backlog.drain()) {
-        if (Array.isArray(part)) {
-          this.sink.sendEvents(part, sub.id);
-          this.scheduler.countDelivered(sub.channel, part.length);
-        } else {
-          this.sink.sendGap({ subscriptionId: sub.id, channel: sub.channel, fromSeq: part.fromSeq, toSeq: part.toSeq });
-        }
-      }
+      sub.backlog.drain(
+        (events) => {
+          this.sink.sendEvents(events, sub.id);
+          this.scheduler.countDelivered(sub.channel, events.length);
+        },
+        (gap) => this.sink.sendGap({ subscriptionId: sub.id, channel: sub.channel, fromSeq: gap.fromSeq, toSeq: gap.toSeq }),
+      );
     }
   }
 }
