@@ -19,8 +19,9 @@ function coverage(items: (SwitchboardEvent[] | Gap)[]) {
 function drained(backlog: Backlog) {
   const out: (SwitchboardEvent[] | Gap)[] = [];
   backlog.drain(
-    (events) => out.push([...events]),
-    (gap) => out.push({ ...gap }),
+    out,
+    (into, events) => into.push([...events]),
+    (into, gap) => into.push({ ...gap }),
   );
   return out;
 }
@@ -107,8 +108,9 @@ describe("Backlog, drain", () => {
     backlog.push(ev(2));
     const first: number[] = [];
     backlog.drain(
-      (events) => {
-        first.push(...events.map((e) => e.seq));
+      first,
+      (seqs, events) => {
+        seqs.push(...events.map((e) => e.seq));
         backlog.push(ev(3));
       },
       () => {},

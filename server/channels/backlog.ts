@@ -81,9 +81,10 @@ export class Backlog {
   /**
    * Hands everything queued to `onEvents` and `onGap`, in order: runs of events (never empty) and
    * gaps. The array `onEvents` gets is the backlog's own and is reused afterwards: read it during the
-   * call, do not keep it (one array per subscription, not one per delivery).
+   * call, do not keep it (one array per subscription, not one per delivery). `context` is passed
+   * through, so callers need not allocate a closure per drain.
    */
-  drain(onEvents: (events: readonly SwitchboardEvent[]) => void, onGap: (gap: Gap) => void): void {
+  drain<C>(context: C, onEvents: (context: C, events: readonly SwitchboardEvent[]) => void, onGap: (context: C, gap: Gap) => void): void {
     if (this.isEmpty) return;
     const items = this.head === 0 ? this.items : this.items.slice(this.head);
     const hadGap = this.gapQueued;
@@ -93,19 +94,19 @@ export class Backlog {
     this.eventCount = 0;
     this.gapQueued = false;
     if (!hadGap) {
-      onEvents(items as SwitchboardEvent[]);
+      onEvents(context, items as SwitchboardEvent[]);
     } else {
       let run: SwitchboardEvent[] = [];
       for (const item of items) {
         if (isGap(item)) {
-          if (run.length) onEvents(run);
+          if (run.length) onEvents(context, run);
           run = [];
-          onGap(item);
+          onGap(context, item);
         } else {
           run.push(item);
         }
       }
-      if (run.length) onEvents(run);
+      if (run.length) onEvents(context, run);
     }
     items.length = 0;
     this.spare = items;

@@ -1,5 +1,5 @@
 import type { GapNotice, Role, SwitchboardEvent } from "../../lib/protocol";
-import { Backlog, type PushResult } from "./backlog";
+import { Backlog, type Gap, type PushResult } from "./backlog";
 import type { EventPredicate } from "./filter";
 
 /** Who is on the other end of a connection. */
@@ -103,6 +103,15 @@ export class DeliveryScheduler {
   };
 }
 
+function sendEvents(sub: Subscription, events: readonly SwitchboardEvent[]) {
+  sub.connection.sink.sendEvents(events, sub.id);
+  sub.connection.countDelivered(sub.channel, events.length);
+}
+
+function sendGap(sub: Subscription, gap: Gap) {
+  sub.connection.sink.sendGap({ subscriptionId: sub.id, channel: sub.channel, fromSeq: gap.fromSeq, toSeq: gap.toSeq });
+}
+
 /** One client connection: its subscriptions and the pump that moves their backlogs to the sink. */
 export class SubscriberConnection {
   readonly subscriptions = new Map<string, Subscription>();
@@ -121,6 +130,10 @@ export class SubscriberConnection {
     this.scheduler.schedule(this);
   }
 
+  countDelivered(channel: string, count: number) {
+    this.scheduler.countDelivered(channel, count);
+  }
+
   /** Moves every live subscription's backlog to the sink, if the sink takes writes now. */
   pump() {
     if (this.closed || this.waitingForDrain) return;
@@ -134,13 +147,7 @@ export class SubscriberConnection {
     }
     for (const sub of this.subscriptions.values()) {
       if (!sub.live || sub.backlog.isEmpty) continue;
-      sub.backlog.drain(
-        (events) => {
-          this.sink.sendEvents(events, sub.id);
-          this.scheduler.countDelivered(sub.channel, events.length);
-        },
-        (gap) => this.sink.sendGap({ subscriptionId: sub.id, channel: sub.channel, fromSeq: gap.fromSeq, toSeq: gap.toSeq }),
-      );
+      sub.backlog.drain(sub, sendEvents, sendGap);
     }
   }
 }

@@ -45,7 +45,6 @@ interface EngineSocket {
 interface EngineTransport {
   writable: boolean;
   on(event: "ready", listener: () => void): void;
-  off(event: "ready", listener: () => void): void;
 }
 
 const closingMessages: Record<CloseReason, string> = {
@@ -79,6 +78,7 @@ class SocketSink implements SubscriberSink {
     // One listener per connection, kept for its life, instead of one per wait.
     this.engine.transport.on("ready", this.onReady);
     this.engine.on("upgrade", (transport) => {
+      // The old transport is closed by the upgrade, and its listener with it.
       transport.on("ready", this.onReady);
       this.onReady();
     });
