@@ -227,6 +227,21 @@ describe.each(setups)("server over Socket.IO and HTTP (%s)", (setup) => {
     expect(liveBatching.messages.event + liveBatching.messages.events).toBeLessThan(200);
   });
 
+  it("delivers events of every frame size intact, one by one and in batches", async () => {
+    const [batching, plain] = [await open(viewer), await open(viewer, { batch: false })];
+    const [liveBatching, livePlain] = [collect(batching), collect(plain)];
+    const filter = { agent: "sizes" };
+    const [subBatching, subPlain] = [await subscribe(batching, { channel: "agents", filter }), await subscribe(plain, { channel: "agents", filter })];
+    // Under 126 bytes, under 64 KiB and over 64 KiB on the wire: the three WebSocket length forms.
+    const payloads = [{}, { text: "ü".repeat(500) }, { blob: "x".repeat(65_400) }];
+    const published: SwitchboardEvent[] = [];
+    for (const payload of payloads) published.push(...(await publish("agents", { type: "agent.heartbeat", agent: "sizes", payload })));
+    published.push(...(await publish("agents", payloads.map((payload) => ({ type: "agent.heartbeat", agent: "sizes", payload })))));
+    await waitFor(() => liveBatching(subBatching.subscriptionId).length === 6 && livePlain(subPlain.subscriptionId).length === 6, "every size");
+    expect(livePlain(subPlain.subscriptionId)).toEqual(published);
+    expect(liveBatching(subBatching.subscriptionId)).toEqual(published);
+  });
+
   it("caps since at 1000 events and says so with truncated and head", async () => {
     await publish("system", Array.from({ length: 1000 }, () => ({ type: "system.notice", payload: {} })));
     await publish("system", Array.from({ length: 5 }, () => ({ type: "system.notice", payload: {} })));

@@ -23,3 +23,15 @@ export function encodeEvents(events: readonly SwitchboardEvent[]): string {
   for (let i = 1; i < events.length; i++) body += "," + encodeEvent(events[i]!);
   return `[${body}]`;
 }
+
+/** Each event's JSON as UTF-8, made once for every socket that gets it as a prebuilt WebSocket frame. */
+const eventBytes = new WeakMap<SwitchboardEvent, Buffer>();
+
+export function encodeEventBytes(event: SwitchboardEvent): Buffer {
+  let bytes = eventBytes.get(event);
+  if (bytes === undefined) {
+    bytes = Buffer.from(encodeEvent(event));
+    eventBytes.set(event, bytes);
+  }
+  return bytes;
+}

@@ -19,7 +19,7 @@ import type { Logger } from "../logger";
 import { readCookie } from "./credentials";
 import { SESSION_COOKIE } from "../../lib/protocol";
 import { describeZodError, toSwitchboardError } from "./errors";
-import { encodeEvent, encodeEvents } from "./event-json";
+import { encodeEvent, encodeEventBytes, encodeEvents } from "./event-json";
 import { RawJson } from "./raw-json-parser";
 
 interface SocketData {
@@ -39,10 +39,12 @@ interface EngineSocket {
   readyState: string;
   transport: EngineTransport;
   writeBuffer: unknown[];
-  write(data: string): void;
+  /** `wsPreEncodedFrame`: the complete WebSocket frame, which the websocket transport writes as it is. */
+  write(data: string, options?: { wsPreEncodedFrame?: Buffer[] }): void;
   on(event: "upgrade", listener: (transport: EngineTransport) => void): void;
 }
 interface EngineTransport {
+  name: string;
   writable: boolean;
   on(event: "ready", listener: () => void): void;
 }
@@ -59,6 +61,35 @@ const closingMessages: Record<CloseReason, string> = {
  */
 function eventPacket(name: "event" | "events", body: string, subscriptionId: string) {
   return `2["${name}",${body},${JSON.stringify(subscriptionId)}]`;
+}
+
+/** Engine.io's message type (`4`) and Socket.IO's EVENT packet head for one event. */
+const EVENT_FRAME_PREFIX = Buffer.from('42["event",');
+
+/**
+ * One event's packet as a complete, unmasked WebSocket text frame: the event's bytes are made once
+ * and copied into each socket's frame, instead of each socket's string being built, measured and
+ * encoded again by ws (what Socket.IO's own broadcasts avoid the same way, with `wsPreEncodedFrame`).
+ */
+function eventFrame(body: Buffer, subscriptionId: string): Buffer {
+  const suffix = `,${JSON.stringify(subscriptionId)}]`;
+  const payloadLength = EVENT_FRAME_PREFIX.length + body.length + Buffer.byteLength(suffix);
+  const headerLength = payloadLength < 126 ? 2 : payloadLength < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + payloadLength);
+  frame[0] = 0x81; // FIN, text
+  if (headerLength === 2) {
+    frame[1] = payloadLength;
+  } else if (headerLength === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(payloadLength, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(payloadLength), 2);
+  }
+  let offset = headerLength + EVENT_FRAME_PREFIX.copy(frame, headerLength);
+  offset += body.copy(frame, offset);
+  frame.write(suffix, offset);
+  return frame;
 }
 
 /**
@@ -90,7 +121,11 @@ class SocketSink implements SubscriberSink {
       this.engine.write(eventPacket("events", encodeEvents(events), subscriptionId));
       return;
     }
-    for (const event of events) this.engine.write(eventPacket("event", encodeEvent(event), subscriptionId));
+    const websocket = this.engine.transport.name === "websocket";
+    for (const event of events) {
+      const packet = eventPacket("event", encodeEvent(event), subscriptionId);
+      this.engine.write(packet, websocket ? { wsPreEncodedFrame: [eventFrame(encodeEventBytes(event), subscriptionId)] } : undefined);
+    }
   }
 
   sendGap(notice: GapNotice) {
