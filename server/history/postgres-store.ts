@@ -248,9 +248,8 @@ export class PostgresHistoryStore implements HistoryStore {
   private async readEncodedOrThrow(q: ReadQuery): Promise<EncodedReadResult> {
     const { rows, head, hasMore } = await this.queryPage<string>(q, "payload::text");
     const channelJson = JSON.stringify(q.channel);
-    let eventsJson = "[";
-    for (let i = 0; i < rows.length; i++) eventsJson += (i ? "," : "") + eventJson(channelJson, rows[i]!);
-    return { eventsJson: eventsJson + "]", count: rows.length, lastSeq: rows.at(-1)?.[0] ?? null, head, hasMore };
+    const eventsJson = `[${rows.map((row) => eventJson(channelJson, row)).join(",")}]`;
+    return { eventsJson, count: rows.length, lastSeq: rows.at(-1)?.[0] ?? null, head, hasMore };
   }
 
   async seqBefore(channel: string, ts: Date) {

@@ -20,24 +20,30 @@ const hasRawJson = (args: unknown[]) =>
  */
 class RawJsonEncoder extends Encoder {
   /** Marks a RawJson's place in the JSON: NUL-prefixed and random per process. */
-  private readonly nonce = randomBytes(6).toString("hex");
-  private readonly marker = `\u0000raw-json-${this.nonce}:`;
-  /** The marker as JSON.stringify writes it (NUL as the six characters `\u0000`), in quotes. */
-  private readonly markerPattern = new RegExp(`"\\\\u0000raw-json-${this.nonce}:(\\d+)"`, "g");
+  private readonly marker = `\u0000raw-json-${randomBytes(6).toString("hex")}:`;
 
   override encode(packet: Packet): unknown[] {
     const isJsonPacket = packet.type === PacketType.EVENT || packet.type === PacketType.ACK;
     if (!isJsonPacket || !Array.isArray(packet.data) || !hasRawJson(packet.data)) return super.encode(packet);
-    let head = String(packet.type);
-    if (packet.nsp && packet.nsp !== "/") head += packet.nsp + ",";
-    if (packet.id !== undefined && packet.id !== null) head += packet.id;
+    let encoded = String(packet.type);
+    if (packet.nsp && packet.nsp !== "/") encoded += packet.nsp + ",";
+    if (packet.id !== undefined && packet.id !== null) encoded += packet.id;
     const raws: string[] = [];
     const json = JSON.stringify(packet.data, (_key, value: unknown) => {
       if (!(value instanceof RawJson)) return value;
       raws.push(value.json);
       return this.marker + (raws.length - 1);
     });
-    return [head + json.replace(this.markerPattern, (_match, index: string) => raws[Number(index)]!)];
+    // Markers appear in the order the replacer made them, each exactly as JSON.stringify writes it.
+    // Concatenation, not replace(): the raw text is not copied here.
+    let from = 0;
+    raws.forEach((raw, i) => {
+      const quoted = JSON.stringify(this.marker + i);
+      const at = json.indexOf(quoted, from);
+      encoded += json.slice(from, at) + raw;
+      from = at + quoted.length;
+    });
+    return [encoded + json.slice(from)];
   }
 }
 
