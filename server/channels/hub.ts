@@ -14,6 +14,13 @@ import { DeliveryScheduler, SubscriberConnection, Subscription, type CloseReason
 
 export type ValidPublishInput = z.output<typeof publishInputSchema>;
 
+/** What one publish call costs a token's limits. */
+export interface PublishCost {
+  events: number;
+  /** Payload bytes, as stored. */
+  bytes: number;
+}
+
 /** What the hub reports; the Prometheus implementation lives at the edge. */
 export interface HubMetrics {
   published(channel: string, count: number): void;
@@ -39,8 +46,11 @@ export interface HubOptions {
   /** Events one publish call may carry. */
   maxBatch?: number;
   maxSubscriptionsPerConnection?: number;
-  /** Called with the principal and event count before a publish is accepted; throws to refuse it. */
-  admitPublish?: (principal: Principal, events: number) => void;
+  /**
+   * Called with the principal and what a publish costs (events, and payload bytes as stored) before
+   * it is accepted; throws to refuse it.
+   */
+  admitPublish?: (principal: Principal, cost: PublishCost) => void;
   /** Per channel: each channel has its own group committer. */
   groupCommit?: Partial<GroupCommitOptions>;
   sequencer?: { holdMs?: number; maxHeld?: number };
@@ -143,8 +153,11 @@ export class Hub {
     this.started = false;
   }
 
-  async publish(principal: Principal, channel: string, inputs: readonly ValidPublishInput[]): Promise<SwitchboardEvent[]> {
-    this.assertStarted();
+  /**
+   * Throws unless `principal` may publish to `channel`: the cheap check an edge runs before it reads
+   * and validates a request body. `publish` runs it again.
+   */
+  assertMayPublish(principal: Principal, channel: string) {
     const settings = getChannelOrThrow(this.options.catalog, channel);
     if (!settings.publishers.includes(principal.role)) {
       throw new SwitchboardError(
@@ -154,20 +167,27 @@ export class Hub {
           : `Only ${settings.publishers.join(" or ")} tokens may publish to "${channel}".`,
       );
     }
+    return settings;
+  }
+
+  async publish(principal: Principal, channel: string, inputs: readonly ValidPublishInput[]): Promise<SwitchboardEvent[]> {
+    this.assertStarted();
+    const settings = this.assertMayPublish(principal, channel);
     if (inputs.length === 0) throw new SwitchboardError("invalid_request", "No events to publish.");
     if (inputs.length > this.maxBatch) {
       throw new SwitchboardError("payload_too_large", `At most ${this.maxBatch} events per publish; got ${inputs.length}.`);
     }
-    this.options.admitPublish?.(principal, inputs.length);
     const ts = new Date().toISOString();
+    let bytes = 0;
     const events = inputs.map((input) => {
-      const bytes = Buffer.byteLength(JSON.stringify(input.payload));
-      if (bytes > this.options.maxPayloadBytes) {
+      const payloadBytes = Buffer.byteLength(JSON.stringify(input.payload));
+      if (payloadBytes > this.options.maxPayloadBytes) {
         throw new SwitchboardError(
           "payload_too_large",
-          `Payload is ${bytes} bytes; the limit is ${this.options.maxPayloadBytes} (MAX_PAYLOAD_BYTES).`,
+          `Payload is ${payloadBytes} bytes; the limit is ${this.options.maxPayloadBytes} (MAX_PAYLOAD_BYTES).`,
         );
       }
+      bytes += payloadBytes;
       return {
         v: 1 as const,
         id: randomUUID(),
@@ -179,6 +199,7 @@ export class Hub {
         payload: input.payload,
       };
     });
+    this.options.admitPublish?.(principal, { events: events.length, bytes });
     const committed = await this.committers.get(settings.name)!.append(events);
     this.metrics.published(channel, committed.length);
     // This node delivers its own events at once; fanout carries them to the other nodes. A fanout
