@@ -6,7 +6,7 @@ const bool = z
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
 /** Every setting the server reads, validated once at start. README's Configuration table mirrors it. */
-export const envSchema = z.object({
+const settingsSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: int(3000, 0),
   HOST: z.string().min(1).default("0.0.0.0"),
@@ -44,8 +44,16 @@ export const envSchema = z.object({
   PUBLISH_BURST: int(100_000, 1),
   /** Largest HTTP request body (a batch of events). */
   MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024),
+  /** Most bytes of events one history answer holds (socket subscribe, HTTP pages, refills); the rest is paged. */
+  MAX_ANSWER_BYTES: int(4 * 1024 * 1024, 4096),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+});
+
+// An answer always holds at least one event, so one event of the largest payload must fit.
+export const envSchema = settingsSchema.refine((env) => env.MAX_ANSWER_BYTES >= env.MAX_PAYLOAD_BYTES + 1024, {
+  path: ["MAX_ANSWER_BYTES"],
+  message: "MAX_ANSWER_BYTES must be at least MAX_PAYLOAD_BYTES + 1024 (one event of the largest payload with its envelope)",
 });
 
 export type Env = z.infer<typeof envSchema>;

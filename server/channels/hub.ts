@@ -43,6 +43,8 @@ export interface HubOptions {
   logger: HubLogger;
   metrics?: HubMetrics;
   maxPayloadBytes: number;
+  /** Most bytes of event JSON one read of history may answer (subscribe, HTTP pages, refills). */
+  maxAnswerBytes?: number;
   /** Events one publish call may carry. */
   maxBatch?: number;
   maxSubscriptionsPerConnection?: number;
@@ -64,6 +66,16 @@ export interface PendingSubscription<R = SubscribeResult> {
 
 /** A subscribe result whose history is the JSON text of its events (`[…]`, ascending seq). */
 export type EncodedSubscribeResult = Omit<SubscribeResult, "history"> & { historyJson: string };
+
+/**
+ * Whether a subscribe answer left matching events out: with `since`, more came after the page
+ * (MAX_HISTORY or the byte budget); with `history: n`, the byte budget kept fewer than n although
+ * more matched.
+ */
+function isTruncated(req: SubscribeRequest, returned: number, hasMore: boolean) {
+  if (req.since !== undefined) return hasMore;
+  return hasMore && returned < (req.history ?? 0);
+}
 
 const noMetrics: HubMetrics = {
   published() {},
@@ -96,6 +108,7 @@ export class Hub {
   private readonly delivery: DeliveryScheduler;
   private readonly maxBatch: number;
   private readonly maxSubscriptions: number;
+  private readonly maxAnswerBytes: number | undefined;
   private started = false;
   private nextConnectionId = 1;
 
@@ -104,6 +117,7 @@ export class Hub {
     this.delivery = new DeliveryScheduler((channel, n) => this.metrics.delivered(channel, n));
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
+    this.maxAnswerBytes = options.maxAnswerBytes;
     for (const channel of options.catalog.keys()) {
       this.committers.set(
         channel,
@@ -133,7 +147,7 @@ export class Hub {
           maxHeld: this.options.sequencer?.maxHeld ?? 10_000,
           // One page per read keeps memory bounded however large the hole; the sequencer reads
           // the next page at once while it is still behind.
-          fill: async (after, upTo) => (await this.options.store.read({ channel, after, upTo, limit: MAX_HISTORY })).events,
+          fill: async (after, upTo) => (await this.options.store.read({ channel, after, upTo, limit: MAX_HISTORY, maxBytes: this.maxAnswerBytes })).events,
           deliver: (events) => this.dispatch(channel, events),
           onError: (err) => this.options.logger.error({ err, channel }, "could not read missing events from history; retrying"),
         }),
@@ -228,7 +242,7 @@ export class Hub {
   async subscribe(conn: SubscriberConnection, req: SubscribeRequest): Promise<PendingSubscription> {
     const { sub, read, activate } = await this.openSubscription(conn, req, (q) => this.options.store.read(q));
     return {
-      result: { subscriptionId: sub.id, history: read.events, head: read.head, truncated: req.since !== undefined && read.hasMore },
+      result: { subscriptionId: sub.id, history: read.events, head: read.head, truncated: isTruncated(req, read.events.length, read.hasMore) },
       activate,
     };
   }
@@ -237,7 +251,7 @@ export class Hub {
   async subscribeEncoded(conn: SubscriberConnection, req: SubscribeRequest): Promise<PendingSubscription<EncodedSubscribeResult>> {
     const { sub, read, activate } = await this.openSubscription(conn, req, (q) => this.options.store.readEncoded(q));
     return {
-      result: { subscriptionId: sub.id, historyJson: read.eventsJson, head: read.head, truncated: req.since !== undefined && read.hasMore },
+      result: { subscriptionId: sub.id, historyJson: read.eventsJson, head: read.head, truncated: isTruncated(req, read.count, read.hasMore) },
       activate,
     };
   }
@@ -268,8 +282,8 @@ export class Hub {
     try {
       read = await readHistory(
         req.since !== undefined
-          ? { channel: settings.name, filter, after: req.since, limit: MAX_HISTORY }
-          : { channel: settings.name, filter, limit: req.history ?? 0, newest: true },
+          ? { channel: settings.name, filter, after: req.since, limit: MAX_HISTORY, maxBytes: this.maxAnswerBytes }
+          : { channel: settings.name, filter, limit: req.history ?? 0, newest: true, maxBytes: this.maxAnswerBytes },
       );
     } catch (err) {
       this.removeSubscription(sub);
@@ -293,11 +307,20 @@ export class Hub {
     this.removeSubscription(sub);
   }
 
-  /** Oldest-first page of a channel's history, as JSON text, for the HTTP API. */
-  async history(channel: string, query: { after?: number; limit: number; filter?: NormalizedFilter }) {
+  /**
+   * A page of a channel's history, as JSON text, for the HTTP API: the oldest after `after`, or with
+   * `before`, the newest below it (ascending either way). At most `maxAnswerBytes` of events.
+   */
+  async history(channel: string, query: { after?: number; before?: number; limit: number; filter?: NormalizedFilter }) {
     this.assertStarted();
     const settings = getChannelOrThrow(this.options.catalog, channel);
-    return this.options.store.readEncoded({ channel: settings.name, ...query });
+    const { before, ...rest } = query;
+    return this.options.store.readEncoded({
+      channel: settings.name,
+      ...rest,
+      ...(before !== undefined ? { upTo: before - 1, newest: true } : {}),
+      maxBytes: this.maxAnswerBytes,
+    });
   }
 
   /** Where a replay of a channel from a point in time starts (the `after` to read from). */

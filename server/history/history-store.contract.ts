@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { normalizeFilter } from "../channels/filter";
 import type { HistoryStore, NewEvent } from "./store";
 
-const CHANNELS = ["alpha", "beta", "gamma", "delta", "paging", "race", "prune", "timeline"] as const;
+const CHANNELS = ["alpha", "beta", "gamma", "delta", "paging", "race", "prune", "timeline", "bytes"] as const;
 
 const newEvent = (channel: string, fields: Partial<NewEvent> = {}): NewEvent => ({
   v: 1,
@@ -109,6 +109,47 @@ export function describeHistoryStoreContract(
       expect(bounded.events.map((e) => e.seq)).toEqual([6, 7, 8]);
       const none = await store.read({ channel: "paging", limit: 0 });
       expect(none).toMatchObject({ events: [], head: 25 });
+    });
+
+    it("stops a page at maxBytes of event JSON, always with one event, and says there is more", async () => {
+      // 20 events of about 1 KB, with a multi-byte character and escapes so bytes and characters differ.
+      const text = `ü"\\${"x".repeat(1000)}`;
+      await store.append(Array.from({ length: 20 }, (_, i) => newEvent("bytes", { agent: "a1", payload: { i, text } })));
+      const jsonBytes = (events: unknown[]) => Buffer.byteLength(JSON.stringify(events));
+      const budget = 5 * 1024;
+      const seen: number[] = [];
+      let after = 0;
+      for (let pages = 0; pages < 20; pages++) {
+        const page = await store.readEncoded({ channel: "bytes", after, limit: 100, maxBytes: budget });
+        expect(Buffer.byteLength(page.eventsJson)).toBeLessThanOrEqual(budget);
+        const events = JSON.parse(page.eventsJson) as { seq: number }[];
+        expect(events.length).toBeGreaterThan(0);
+        seen.push(...events.map((e) => e.seq));
+        if (!page.hasMore) break;
+        after = page.lastSeq!;
+      }
+      expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+
+      const read = await store.read({ channel: "bytes", limit: 100, maxBytes: budget });
+      expect(read.events.length).toBeGreaterThan(1);
+      expect(read.events.length).toBeLessThan(20);
+      expect(jsonBytes(read.events)).toBeLessThanOrEqual(budget);
+      expect(read.hasMore).toBe(true);
+
+      // The newest n, cut at the budget: the newest ones are kept, and hasMore says older ones were left out.
+      const newest = await store.readEncoded({ channel: "bytes", limit: 20, newest: true, maxBytes: budget, filter: normalizeFilter({ agent: "a1" }) });
+      const newestSeqs = (JSON.parse(newest.eventsJson) as { seq: number }[]).map((e) => e.seq);
+      expect(newestSeqs.at(-1)).toBe(20);
+      expect(newestSeqs).toEqual(Array.from({ length: newestSeqs.length }, (_, i) => 21 - newestSeqs.length + i));
+      expect(newestSeqs.length).toBeLessThan(20);
+      expect(newest.hasMore).toBe(true);
+
+      // A budget smaller than one event still returns that event, so a reader always moves on.
+      const tiny = await store.readEncoded({ channel: "bytes", after: 3, limit: 100, maxBytes: 10 });
+      expect(tiny).toMatchObject({ count: 1, lastSeq: 4, hasMore: true });
+      // Without a cut, hasMore is about the limit only, also for the newest n.
+      expect((await store.read({ channel: "bytes", limit: 20, newest: true })).hasMore).toBe(false);
+      expect((await store.read({ channel: "bytes", limit: 19, newest: true })).hasMore).toBe(true);
     });
 
     it("filters by agent, project, exact type and type prefix, combined with AND", async () => {

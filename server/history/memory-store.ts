@@ -1,6 +1,6 @@
 import type { SwitchboardEvent } from "../../lib/protocol";
 import { compileFilter } from "../channels/filter";
-import { encodeReadResult, type HistoryStore, type NewEvent, type ReadQuery, type ReadResult } from "./store";
+import { encodeReadResult, eventJsonBytes, type HistoryStore, type NewEvent, type ReadQuery, type ReadResult } from "./store";
 
 /** An in-process store for unit tests of the hub; it keeps everything in memory and forgets it on exit. */
 export class MemoryHistoryStore implements HistoryStore {
@@ -28,8 +28,18 @@ export class MemoryHistoryStore implements HistoryStore {
     const upTo = Math.min(q.upTo ?? head, head);
     const matches = compileFilter(q.filter ?? {});
     const all = ch.events.filter((e) => e.seq > (q.after ?? 0) && e.seq <= upTo && matches(e));
-    if (q.newest) return { events: all.slice(Math.max(0, all.length - q.limit)), head, hasMore: false };
-    return { events: all.slice(0, q.limit), head, hasMore: all.length > q.limit };
+    // Newest first or oldest first, at most `limit`, then cut at the byte budget (at least one kept).
+    const ordered = q.newest ? all.reverse() : all;
+    const page: SwitchboardEvent[] = [];
+    let bytes = 0;
+    for (const event of ordered) {
+      if (page.length >= q.limit) break;
+      bytes += eventJsonBytes(event);
+      if (q.maxBytes !== undefined && page.length > 0 && bytes > q.maxBytes) break;
+      page.push(event);
+    }
+    const hasMore = ordered.length > page.length;
+    return { events: q.newest ? page.reverse() : page, head, hasMore };
   }
 
   async readEncoded(q: ReadQuery) {

@@ -4,17 +4,19 @@ import { PROTOCOL_VERSION } from "../../lib/protocol";
 import type { Pool } from "../db/client";
 import type { NormalizedFilter } from "../channels/filter";
 import { SwitchboardError } from "../channels/errors";
-import type { EncodedReadResult, HistoryStore, NewEvent, ReadQuery, ReadResult } from "./store";
+import { ENVELOPE_JSON_BYTES, type EncodedReadResult, type HistoryStore, type NewEvent, type ReadQuery, type ReadResult } from "./store";
 
 /**
  * The columns of a read, in this order, converted by PostgreSQL into what the envelope carries: seq
  * as a float8 (exact up to 2^53) and ts as the ISO string. The payload comes as parsed JSON for
  * `read`, and as its JSON text for `readEncoded`, which never needs it as an object.
  */
-const columns = (payload: "payload" | "payload::text") =>
+const columns = (payload: "payload" | "payload_text") =>
   `seq::float8 AS seq, id::text AS id, type, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ts, agent, project, ${payload} AS payload`;
 type Row<P> = [seq: number, id: string, type: string, ts: string, agent: string | null, project: string | null, payload: P];
 type EventRow = Row<Record<string, unknown>>;
+/** A page row: the event's columns and how many rows the read found before its byte budget cut. */
+type PageRow<P> = [...Row<P>, candidates: string | null];
 
 const jsonOrNull = (value: string | null) => (value === null ? "null" : JSON.stringify(value));
 
@@ -192,16 +194,16 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   /**
-   * The statement both reads share: the matching rows, at most `limit` (+1 for an oldest-first read,
-   * which tells whether there is more), and the channel's head. One statement, so the head and the
-   * events come from one snapshot: every event at or below the head is visible in it, because
-   * commits follow seq order.
+   * The statement both reads share: the matching rows, at most `limit` + 1 (the extra row tells
+   * whether there is more), and the channel's head. One statement, so the head and the events come
+   * from one snapshot: every event at or below the head is visible in it, because commits follow
+   * seq order.
    */
   private selectPage(q: ReadQuery, params: Params) {
     const channel = params.add(q.channel);
     const after = params.add(q.after ?? 0, "::bigint");
     const upTo = params.add(q.upTo ?? Number.MAX_SAFE_INTEGER, "::bigint");
-    const limit = params.add(q.limit <= 0 ? 0 : q.newest ? q.limit : q.limit + 1, "::int");
+    const limit = params.add(q.limit <= 0 ? 0 : q.limit + 1, "::int");
     const order = q.newest ? "DESC" : "ASC";
     const branches = filterBranches(q.filter, params).map(
       (conditions) => `(SELECT seq, id, type, ts, agent, project, payload FROM event
@@ -216,28 +218,41 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   /**
-   * The page's rows (newest first for a `newest` read, else oldest first, with the extra row) and the
-   * head, which comes as an extra last row, the only one without an id.
+   * The page's rows (in the order of the read, with the extra row), cut where their JSON would pass
+   * the byte budget, and the head, which comes as an extra last row, the only one without an id. The
+   * cut happens in the database, so a page of large events never reaches this process whole: each
+   * row counts its payload as printed plus the envelope (`eventJsonBytes`), the payload's text made
+   * once per row (`OFFSET 0` keeps the planner from inlining it twice).
    */
   private async queryPage<P>(q: ReadQuery, payload: "payload" | "payload::text") {
     const params = new Params();
     const { order, head, page } = this.selectPage(q, params);
-    const { rows } = await this.pool.query<Row<P>>({
+    const budget = params.add(q.maxBytes ?? Number.MAX_SAFE_INTEGER, "::bigint");
+    const fixed = params.add(ENVELOPE_JSON_BYTES + q.channel.length, "::int");
+    const { rows } = await this.pool.query<PageRow<P>>({
       text: `WITH ${head}
-       (SELECT ${columns(payload)} FROM (${page}) page ORDER BY page.seq ${order})
+       (SELECT ${columns(payload === "payload" ? "payload" : "payload_text")}, candidates FROM (
+          SELECT *, sum(${fixed} + octet_length(payload_text) + octet_length(type) + coalesce(octet_length(agent), 0) + coalesce(octet_length(project), 0))
+                      OVER (ORDER BY seq ${order} ROWS UNBOUNDED PRECEDING) AS running,
+                    row_number() OVER (ORDER BY seq ${order}) AS n,
+                    count(*) OVER () AS candidates
+            FROM (SELECT *, payload::text AS payload_text FROM (${page}) page OFFSET 0) page
+        ) sized WHERE n = 1 OR running <= ${budget} ORDER BY seq ${order})
        UNION ALL
-       SELECT last_seq::float8, NULL, NULL, NULL, NULL, NULL, NULL FROM head`,
+       SELECT last_seq::float8, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM head`,
       values: params.values,
       rowMode: "array",
     });
     const headRow = rows.at(-1);
     const hasHead = headRow !== undefined && headRow[1] === null;
     if (hasHead) rows.pop();
-    // An oldest-first read asked for one more than `limit`, to know whether there is more.
-    const hasMore = !q.newest && rows.length > q.limit;
-    if (hasMore) rows.length = q.limit;
+    // The read asked for one more than `limit`; `candidates` is how many it found before the budget
+    // cut, so anything found and not returned means there is more.
+    const candidates = Number(rows[0]?.[7] ?? 0);
+    if (rows.length > q.limit) rows.length = q.limit;
+    const hasMore = candidates > rows.length;
     if (q.newest) rows.reverse();
-    return { rows, head: hasHead ? headRow[0] : 0, hasMore };
+    return { rows: rows as unknown as Row<P>[], head: hasHead ? headRow[0] : 0, hasMore };
   }
 
   private async readOrThrow(q: ReadQuery): Promise<ReadResult> {

@@ -14,6 +14,27 @@ export interface ReadQuery {
   limit: number;
   /** The newest `limit` matching events (still returned in ascending seq) instead of the oldest after `after`. */
   newest?: boolean;
+  /**
+   * Most bytes of event JSON the page may hold: the read stops before the event that would pass it
+   * (`hasMore` then says so), but always returns at least one event when one matches. Each event
+   * counts at most `eventJsonBytes` of it, so an answer of these events is never larger.
+   */
+  maxBytes?: number;
+}
+
+/**
+ * Bytes of an event envelope's JSON besides its payload and its string fields (channel, type,
+ * agent, project), counting a separating comma, the longest seq and `null` for a missing label:
+ * `{"v":1,"id":"…36…","channel":"","seq":…16…,"type":"","ts":"…24…","agent":null,"project":null,"payload":}`.
+ */
+export const ENVELOPE_JSON_BYTES = 170;
+
+/**
+ * The most an event adds to a page's JSON: its payload as the store prints it plus the envelope.
+ * Labels, types and channel names are ASCII that JSON never escapes, so this is an upper bound.
+ */
+export function eventJsonBytes(event: Omit<SwitchboardEvent, "seq">, payloadBytes = Buffer.byteLength(JSON.stringify(event.payload))) {
+  return ENVELOPE_JSON_BYTES + event.channel.length + event.type.length + (event.agent?.length ?? 0) + (event.project?.length ?? 0) + payloadBytes;
 }
 
 export interface ReadResult {
@@ -24,7 +45,11 @@ export interface ReadResult {
    * below it, and every event at or below it was committed when the read ran.
    */
   head: number;
-  /** More matching events exist after the last one returned (oldest-first reads only). */
+  /**
+   * More matching events exist beyond the page, in the direction of the read: after the last one for
+   * an oldest-first read, before the first one for a `newest` read. With fewer events than `limit`,
+   * the page stopped at `maxBytes`.
+   */
   hasMore: boolean;
 }
 
