@@ -37,6 +37,8 @@ const listParam = (url: URL, name: string) => {
 
 const historyQuerySchema = z.object({
   after: z.coerce.number().int().min(0).default(0),
+  /** The newest events below this seq instead of the oldest after `after`. */
+  before: z.coerce.number().int().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_HISTORY).default(100),
 });
 
@@ -104,6 +106,7 @@ export function createHttpApi(deps: HttpApiDeps) {
         if (!filter.success) throw new SwitchboardError("invalid_request", describeZodError(filter.error));
         const page = await hub.history(decodeURIComponent(params[0]!), {
           after: query.data.after,
+          before: query.data.before,
           limit: query.data.limit,
           filter: normalizeFilter(filter.data),
         });
