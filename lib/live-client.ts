@@ -186,7 +186,10 @@ export function createLiveClient(options: LiveClientOptions = {}): LiveClient {
 
   function accept(sub: SubscriptionState, result: SubscribeResult, request: SubscribeRequest) {
     const catchUp = sub.options.catchUp ?? "all";
-    if (result.truncated && catchUp !== "all") {
+    // A `since` answer truncated: more was missed than one answer holds. (A `history: n` answer is
+    // truncated when n events did not fit the server's answer bytes: it holds the newest that did.)
+    const missedMore = result.truncated && request.since !== undefined;
+    if (missedMore && catchUp !== "all") {
       // More was missed than the consumer keeps: take only the newest `catchUp` events.
       unsubscribeOnServer(result.subscriptionId);
       sub.lastSeq = undefined;
@@ -200,7 +203,7 @@ export function createLiveClient(options: LiveClientOptions = {}): LiveClient {
     deliver(sub, result.history);
     sub.options.onReady?.(result.head);
     // Live events already start after `head`; read what lies between the answer and the head.
-    if (result.truncated) void refill(sub, lastHistorySeq, result.head);
+    if (missedMore) void refill(sub, lastHistorySeq, result.head);
   }
 
   function unsubscribeOnServer(subscriptionId: string) {
