@@ -125,7 +125,12 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       : new MemoryFanout();
     const catalog = createCatalog({ retention: env.RETENTION_EVENTS, maxBacklog: env.BACKLOG_MAX, backpressure: env.BACKPRESSURE });
     const store = new PostgresHistoryStore(pool);
-    const rateLimiter = new PublishRateLimiter({ ratePerSecond: env.PUBLISH_RATE, burst: env.PUBLISH_BURST });
+    const rateLimiter = new PublishRateLimiter({
+      ratePerSecond: env.PUBLISH_RATE,
+      burst: env.PUBLISH_BURST,
+      bytesPerSecond: env.PUBLISH_BYTES_RATE,
+      bytesBurst: env.PUBLISH_BYTES_BURST,
+    });
     hub = new Hub({
       catalog,
       store,
@@ -133,7 +138,7 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       logger,
       metrics: metrics.hubMetrics,
       maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
-      admitPublish: (principal, cost) => rateLimiter.take(principal.tokenId, cost.events),
+      admitPublish: (principal, cost) => rateLimiter.take(principal.tokenId, cost),
       // A transaction's events reach every backlog at once: no larger than a backlog, so a
       // subscriber that keeps up never gets a gap just because many producers published together.
       groupCommit: { maxBatch: Math.min(5000, env.BACKLOG_MAX) },
