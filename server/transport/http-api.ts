@@ -67,6 +67,7 @@ function parseQuery<T>(schema: z.ZodType<T>, url: URL): T {
 }
 
 const publishEventsSchema = z.array(publishInputSchema);
+const publishEventSchema = publishInputSchema.transform((event) => [event]);
 const sessionBodySchema = z.object({ token: z.string().min(1).max(256) });
 
 /**
@@ -96,12 +97,11 @@ export function createHttpApi(deps: HttpApiDeps) {
         const channel = decodePathSegment(params[0]!);
         hub.assertMayPublish(principal, channel);
         const json = await readJson(req, deps.maxBodyBytes);
-        const items = Array.isArray(json) ? json : [json];
         // Counted before any event is validated: 559,000 tiny events are refused in O(1).
-        if (items.length > maxBatch) {
-          throw new SwitchboardError("payload_too_large", `At most ${maxBatch} events per publish; got ${items.length}.`);
+        if (Array.isArray(json) && json.length > maxBatch) {
+          throw new SwitchboardError("payload_too_large", `At most ${maxBatch} events per publish; got ${json.length}.`);
         }
-        const body = publishEventsSchema.safeParse(items);
+        const body = Array.isArray(json) ? publishEventsSchema.safeParse(json) : publishEventSchema.safeParse(json);
         if (!body.success) throw new SwitchboardError("invalid_request", describeZodError(body.error));
         const events = await hub.publish(principal, channel, body.data);
         // The events' JSON was made for the fanout already (or is made here and reused by it).
