@@ -42,6 +42,10 @@ const settingsSchema = z.object({
   PUBLISH_RATE: int(50_000, 1),
   /** Events one token may publish at once after being idle. */
   PUBLISH_BURST: int(100_000, 1),
+  /** Sustained payload bytes per second one token may publish; beyond it publishes get 429. */
+  PUBLISH_BYTES_RATE: int(16 * 1024 * 1024, 1),
+  /** Payload bytes one token may publish at once after being idle. */
+  PUBLISH_BYTES_BURST: int(64 * 1024 * 1024, 1),
   /** Largest HTTP request body (a batch of events). */
   MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024),
   /** Most bytes of events one history answer holds (socket subscribe, HTTP pages, refills); the rest is paged. */

@@ -16,7 +16,10 @@ import { PostgresHistoryStore } from "./history/postgres-store";
 import { rawJsonParser } from "./transport/raw-json-parser";
 import { startRetention } from "./history/retention";
 import type { Logger } from "./logger";
+import { SwitchboardError } from "./channels/errors";
+import { errorBody, httpStatusOf, toSwitchboardError } from "./transport/errors";
 import { createHttpApi, type HealthReport } from "./transport/http-api";
+import { pathProblem, requestUrl } from "./transport/request-checks";
 import { DashboardViews } from "./views/dashboard-views";
 import { createMetrics } from "./transport/metrics";
 import { createPageGate } from "./transport/page-gate";
@@ -64,21 +67,37 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
     let pages: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
     /** False while starting and once shutdown begins: new requests and sockets are turned away. */
     let accepting = false;
+    /** Every answer of this handler goes through the one code->status map; every 5xx is logged with its cause. */
+    const answerError = (req: http.IncomingMessage, res: http.ServerResponse, err: unknown, headers: http.OutgoingHttpHeaders = {}) => {
+      const error = toSwitchboardError(err);
+      const status = httpStatusOf(error);
+      if (status >= 500) {
+        logger[error.code === "internal" ? "error" : "warn"]({ err: error.cause ?? err, code: error.code, status, method: req.method, url: req.url }, "request answered with a server error");
+      }
+      if (res.headersSent) return void res.end();
+      if (error.retryAfterSeconds) headers["Retry-After"] = String(error.retryAfterSeconds);
+      res.writeHead(status, { ...headers, "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" }).end(JSON.stringify(errorBody(error)));
+    };
     const server = http.createServer((req, res) => {
       if (!api || !accepting) {
-        res.writeHead(503, { "Retry-After": "1", Connection: "close", "Content-Type": "application/json" });
-        return void res.end(JSON.stringify({ error: { code: "unavailable", message: "The server is starting or stopping; retry shortly." } }));
+        const cause = new Error(api ? "shutting down" : "starting");
+        return answerError(req, res, new SwitchboardError("unavailable", "The server is starting or stopping; retry shortly.", { retryAfterSeconds: 1, cause }), { Connection: "close" });
       }
+      // Next.js answers a path it cannot percent-decode with a 500: refuse it here first.
+      let problem: string | undefined;
+      try {
+        problem = pathProblem(requestUrl(req.url).pathname);
+      } catch (err) {
+        return answerError(req, res, err);
+      }
+      if (problem) return answerError(req, res, new SwitchboardError("invalid_request", problem));
       api(req, res)
         .then(async (handled) => {
           if (handled) return;
           if (pages) return pages(req, res);
-          res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: { code: "not_found", message: "This node serves the API only (UI=off)." } }));
+          answerError(req, res, new SwitchboardError("not_found", "This node serves the API only (UI=off)."));
         })
-        .catch((err: unknown) => {
-          logger.error({ err, url: req.url }, "request failed");
-          if (!res.headersSent) res.writeHead(500).end();
-        });
+        .catch((err: unknown) => answerError(req, res, err));
     });
     server.keepAliveTimeout = 5_000;
     // Upgraded (websocket) connections are not closed by closeAllConnections(); keep every TCP socket
@@ -125,7 +144,12 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       : new MemoryFanout();
     const catalog = createCatalog({ retention: env.RETENTION_EVENTS, maxBacklog: env.BACKLOG_MAX, backpressure: env.BACKPRESSURE });
     const store = new PostgresHistoryStore(pool);
-    const rateLimiter = new PublishRateLimiter({ ratePerSecond: env.PUBLISH_RATE, burst: env.PUBLISH_BURST });
+    const rateLimiter = new PublishRateLimiter({
+      ratePerSecond: env.PUBLISH_RATE,
+      burst: env.PUBLISH_BURST,
+      bytesPerSecond: env.PUBLISH_BYTES_RATE,
+      bytesBurst: env.PUBLISH_BYTES_BURST,
+    });
     hub = new Hub({
       catalog,
       store,
@@ -134,7 +158,7 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       metrics: metrics.hubMetrics,
       maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
       maxAnswerBytes: env.MAX_ANSWER_BYTES,
-      admitPublish: (principal, cost) => rateLimiter.take(principal.tokenId, cost.events),
+      admitPublish: (principal, cost) => rateLimiter.take(principal.tokenId, cost),
       // A transaction's events reach every backlog at once: no larger than a backlog, so a
       // subscriber that keeps up never gets a gap just because many producers published together.
       groupCommit: { maxBatch: Math.min(5000, env.BACKLOG_MAX) },

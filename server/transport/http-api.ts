@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { z } from "zod";
 import { CHANNEL_NAMES, MAX_HISTORY, filterSchema, publishInputSchema } from "../../lib/protocol";
 import { SwitchboardError } from "../channels/errors";
@@ -11,6 +12,7 @@ import type { DashboardViews } from "../views/dashboard-views";
 import { clearedSessionCookie, presentedToken, sessionCookie } from "./credentials";
 import { describeZodError, errorBody, httpStatusOf, toSwitchboardError } from "./errors";
 import { encodeEvents } from "./event-json";
+import { decodePathSegment, pathProblem, queryProblem, requestUrl } from "./request-checks";
 
 export interface HealthReport {
   status: "ok" | "degraded";
@@ -24,6 +26,8 @@ export interface HttpApiDeps {
   verifier: TokenVerifier;
   logger: Logger;
   maxBodyBytes: number;
+  /** Most events in one publish (the hub's own limit; 1000 unless told). */
+  maxBatchEvents?: number;
   health: () => Promise<HealthReport>;
   metrics: () => Promise<{ contentType: string; body: string }>;
 }
@@ -42,10 +46,17 @@ const historyQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_HISTORY).default(100),
 });
 
+/** Agent and project names: the same rule as `label` in lib/protocol.ts. */
+const label = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\w.:@/-]+$/, "letters, digits and _ . : @ / - only");
+
 const viewQuery = {
   activity: z.object({ minutes: z.coerce.number().int().min(1).max(1440).default(30) }),
   agents: z.object({ offlineAfterSeconds: z.coerce.number().int().min(1).max(86_400).default(60) }),
-  tasks: z.object({ project: z.string().max(128).optional(), agent: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(1000).default(500) }),
+  tasks: z.object({ project: label.optional(), agent: label.optional(), limit: z.coerce.number().int().min(1).max(1000).default(500) }),
   budget: z.object({ hours: z.coerce.number().int().min(1).max(168).default(24), bucketMinutes: z.coerce.number().int().min(1).max(1440).default(15) }),
   conversations: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
   seqBefore: z.object({ ts: z.string().datetime() }),
@@ -57,7 +68,8 @@ function parseQuery<T>(schema: z.ZodType<T>, url: URL): T {
   return parsed.data;
 }
 
-const publishBodySchema = z.union([publishInputSchema, z.array(publishInputSchema)]);
+const publishEventsSchema = z.array(publishInputSchema);
+const publishEventSchema = publishInputSchema.transform((event) => [event]);
 const sessionBodySchema = z.object({ token: z.string().min(1).max(256) });
 
 /**
@@ -66,6 +78,7 @@ const sessionBodySchema = z.object({ token: z.string().min(1).max(256) });
  */
 export function createHttpApi(deps: HttpApiDeps) {
   const { hub, verifier } = deps;
+  const maxBatch = deps.maxBatchEvents ?? 1000;
 
   async function authenticate(req: IncomingMessage): Promise<Principal> {
     const principal = await verifier.verify(presentedToken(req.headers));
@@ -81,11 +94,18 @@ export function createHttpApi(deps: HttpApiDeps) {
       method: "POST",
       pattern: /^\/api\/v1\/channels\/([^/]+)\/events$/,
       handler: async ({ req, res, params }) => {
+        // Cheapest refusals first, all before a byte of the body is read: who, where, how big.
         const principal = await authenticate(req);
-        const body = publishBodySchema.safeParse(await readJson(req, deps.maxBodyBytes));
+        const channel = decodePathSegment(params[0]!);
+        hub.assertMayPublish(principal, channel);
+        const json = await readJson(req, deps.maxBodyBytes);
+        // Counted before any event is validated: 559,000 tiny events are refused in O(1).
+        if (Array.isArray(json) && json.length > maxBatch) {
+          throw new SwitchboardError("payload_too_large", `At most ${maxBatch} events per publish; got ${json.length}.`);
+        }
+        const body = Array.isArray(json) ? publishEventsSchema.safeParse(json) : publishEventSchema.safeParse(json);
         if (!body.success) throw new SwitchboardError("invalid_request", describeZodError(body.error));
-        const inputs = Array.isArray(body.data) ? body.data : [body.data];
-        const events = await hub.publish(principal, decodeURIComponent(params[0]!), inputs);
+        const events = await hub.publish(principal, channel, body.data);
         // The events' JSON was made for the fanout already (or is made here and reused by it).
         sendJsonText(res, 201, `{"events":${encodeEvents(events)}}`);
       },
@@ -104,7 +124,7 @@ export function createHttpApi(deps: HttpApiDeps) {
           ),
         );
         if (!filter.success) throw new SwitchboardError("invalid_request", describeZodError(filter.error));
-        const page = await hub.history(decodeURIComponent(params[0]!), {
+        const page = await hub.history(decodePathSegment(params[0]!), {
           after: query.data.after,
           before: query.data.before,
           limit: query.data.limit,
@@ -122,7 +142,7 @@ export function createHttpApi(deps: HttpApiDeps) {
       handler: async ({ req, res, params, url }) => {
         await authenticate(req);
         const { ts } = parseQuery(viewQuery.seqBefore, url);
-        sendJson(res, 200, { seq: await hub.seqBefore(decodeURIComponent(params[0]!), new Date(ts)) });
+        sendJson(res, 200, { seq: await hub.seqBefore(decodePathSegment(params[0]!), new Date(ts)) });
       },
     },
     {
@@ -178,7 +198,9 @@ export function createHttpApi(deps: HttpApiDeps) {
       handler: async ({ req, res, params, url }) => {
         await authenticate(req);
         const { limit } = parseQuery(viewQuery.conversations, url);
-        sendJson(res, 200, { events: await deps.views.conversation(decodeURIComponent(params[0]!), decodeURIComponent(params[1]!), limit) });
+        const a = conversationAgent("a", params[0]!);
+        const b = conversationAgent("b", params[1]!);
+        sendJson(res, 200, { events: await deps.views.conversation(a, b, limit) });
       },
     },
     {
@@ -196,6 +218,7 @@ export function createHttpApi(deps: HttpApiDeps) {
       pattern: /^\/api\/v1\/health$/,
       handler: async ({ res }) => {
         const report = await deps.health();
+        if (report.status !== "ok") deps.logger.warn({ err: new Error(`degraded: db ${report.db}, redis ${report.redis}`), report }, "health answered 503");
         sendJson(res, report.status === "ok" ? 200 : 503, report);
       },
     },
@@ -227,7 +250,7 @@ export function createHttpApi(deps: HttpApiDeps) {
       pattern: /^\/api\/v1\/session$/,
       handler: async ({ res }) => {
         res.setHeader("Set-Cookie", clearedSessionCookie);
-        res.writeHead(204).end();
+        answer(res, 204, {});
       },
     },
     {
@@ -236,34 +259,52 @@ export function createHttpApi(deps: HttpApiDeps) {
       pattern: /^\/metrics$/,
       handler: async ({ res }) => {
         const { contentType, body } = await deps.metrics();
-        res.writeHead(200, { "Content-Type": contentType }).end(body);
+        answer(res, 200, { "Content-Type": contentType }, body);
       },
     },
   ];
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const url = new URL(req.url ?? "/", "http://localhost");
+    let url: URL;
+    try {
+      url = requestUrl(req.url);
+    } catch {
+      return false; // not a URL at all: the server's own request handler answers 400
+    }
     if (!url.pathname.startsWith("/api/v1/") && url.pathname !== "/metrics") return false;
     if (url.pathname.startsWith("/api/v1/ws")) return false; // Socket.IO's own
-    const matching = routes.filter((r) => r.pattern.test(url.pathname));
+    drainLimits.set(req, deps.maxBodyBytes);
     try {
+      const problem = pathProblem(url.pathname) ?? queryProblem(url.search);
+      if (problem) throw new SwitchboardError("invalid_request", problem);
+      const matching = routes.filter((r) => r.pattern.test(url.pathname));
       if (matching.length === 0) throw new SwitchboardError("not_found", `No route for ${url.pathname}.`);
       const route = matching.find((r) => r.method === req.method);
       if (!route) {
+        // ERROR_CODES has no 405 code: a wrong method is an invalid request, with Allow saying which.
         res.setHeader("Allow", matching.map((r) => r.method).join(", "));
-        sendJson(res, 405, { error: { code: "invalid_request", message: `${req.method} is not allowed here.` } });
-        return true;
+        throw new SwitchboardError("invalid_request", `${req.method} is not allowed here; use ${matching.map((r) => r.method).join(" or ")}.`);
       }
       await route.handler({ req, res, url, params: route.pattern.exec(url.pathname)!.slice(1) });
     } catch (err) {
       const error = toSwitchboardError(err);
-      if (error.code === "internal") deps.logger.error({ err, path: url.pathname }, "request failed");
+      const status = httpStatusOf(error);
+      if (status >= 500) {
+        const level = error.code === "internal" ? "error" : "warn";
+        deps.logger[level]({ err: error.cause ?? err, code: error.code, status, method: req.method, path: url.pathname }, "request answered with a server error");
+      }
       if (error.retryAfterSeconds) res.setHeader("Retry-After", String(error.retryAfterSeconds));
-      if (!res.headersSent) sendJson(res, httpStatusOf(error), errorBody(error));
+      if (!res.headersSent) sendJson(res, status, errorBody(error));
       else res.end();
     }
     return true;
   };
+}
+
+function conversationAgent(name: "a" | "b", segment: string): string {
+  const parsed = label.safeParse(decodePathSegment(segment));
+  if (!parsed.success) throw new SwitchboardError("invalid_request", `${name}: ${describeZodError(parsed.error)}`);
+  return parsed.data;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
@@ -271,33 +312,99 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
 }
 
 function sendJsonText(res: ServerResponse, status: number, text: string) {
-  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" }).end(text);
+  answer(res, status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" }, text);
 }
+
+/** Every answer goes out here, so a request body it did not read is dealt with first. */
+function answer(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body?: string) {
+  settleUnreadBody(res.req, res);
+  res.writeHead(status, headers).end(body);
+}
+
+/** How long a connection answered with `Connection: close` mid-upload stays half-open (see below). */
+const LINGER_MS = 2000;
+
+/**
+ * An answer may go out before the request body was read (a refusal: 401, 403, 404, 413) or after it
+ * was read only in part. The client must still get that answer, never a reset mid-upload:
+ * - a declared body within MAX_BODY_BYTES is drained after the answer (read and discarded; Node
+ *   does it once nothing else reads the request) and the connection stays usable;
+ * - a body declared larger, or of unknown length (chunked), is not read further: the answer says
+ *   `Connection: close`, and the connection is closed gracefully. Node would end and close the
+ *   socket at once, and closing with the client's unread upload in the receive buffer makes the
+ *   kernel send a reset that can arrive before the client has read the answer. So the socket is
+ *   half-closed after the answer (FIN: the client sees the answer and the end) and only destroyed
+ *   LINGER_MS later; it reads nothing meanwhile, so a hostile upload costs no CPU.
+ */
+function settleUnreadBody(req: IncomingMessage, res: ServerResponse) {
+  if (req.complete || req.readableEnded || res.headersSent) return;
+  const declared = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
+  const limit = drainLimits.get(req) ?? 0;
+  req.removeAllListeners("data");
+  if (declared !== undefined && Number.isFinite(declared) && declared <= limit) {
+    req.resume();
+    return;
+  }
+  req.pause();
+  res.setHeader("Connection", "close");
+  const socket = req.socket as Socket & { destroySoon?: () => void };
+  socket.destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  };
+}
+
+/** MAX_BODY_BYTES of the API that took the request: how much of an unread body is drained. */
+const drainLimits = new WeakMap<IncomingMessage, number>();
 
 const isHttps = (req: IncomingMessage) =>
   (req.socket as { encrypted?: boolean }).encrypted === true || req.headers["x-forwarded-proto"] === "https";
 
-/** Reads a JSON body of at most `limit` bytes; larger bodies are refused with 413 before parsing. */
+/**
+ * Reads a JSON body of at most `limit` bytes. A declared Content-Length over the limit is refused
+ * with 413 before a byte is read; a body of unknown length is cut off at the limit. Either way the
+ * rest is left unread for settleUnreadBody.
+ */
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > limit) {
-    req.resume();
     throw new SwitchboardError("payload_too_large", `Request body is ${declared} bytes; the limit is ${limit} (MAX_BODY_BYTES).`);
   }
   const body = await new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const done = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) return void chunks.push(chunk);
-      // Keep reading (and discarding) the rest so the 413 reaches the client instead of a reset.
-      req.off("data", onData);
-      req.resume();
+      done();
+      req.pause();
       reject(new SwitchboardError("payload_too_large", `Request body exceeds ${limit} bytes (MAX_BODY_BYTES).`));
     };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(new SwitchboardError("invalid_request", "The request body was cut off.", { cause: err }));
+    };
+    const onClose = () => {
+      if (req.complete) return;
+      done();
+      reject(new SwitchboardError("invalid_request", "The request body was cut off."));
+    };
     req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks)));
-    req.once("error", reject);
+    req.once("end", onEnd);
+    req.once("error", onError);
+    req.once("close", onClose);
   });
   const text = body.toString("utf8");
   if (!text) throw new SwitchboardError("invalid_request", "The request body is empty; send JSON.");

@@ -33,3 +33,52 @@ describe("PublishRateLimiter", () => {
     now += 0;
   });
 });
+
+describe("PublishRateLimiter, bytes", () => {
+  it("refuses beyond the bytes burst with a retry hint that names the byte limit, and refills at the byte rate", () => {
+    let now = 0;
+    const limiter = new PublishRateLimiter({ ratePerSecond: 1000, burst: 1000, bytesPerSecond: 100, bytesBurst: 1000, now: () => now });
+    limiter.take("a", { events: 1, bytes: 1000 });
+    let error: unknown;
+    try {
+      limiter.take("a", { events: 1, bytes: 250 });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: "rate_limited", retryAfterSeconds: 3 });
+    expect((error as Error).message).toMatch(/^Byte rate exceeded/);
+    expect((error as Error).message).toContain("PUBLISH_BYTES_RATE");
+    now += 2500;
+    limiter.take("a", { events: 1, bytes: 250 });
+    expect(() => limiter.take("a", { events: 1, bytes: 1 })).toThrow(expect.objectContaining({ code: "rate_limited" }));
+  });
+
+  it("names the event limit when events run out first", () => {
+    const limiter = new PublishRateLimiter({ ratePerSecond: 10, burst: 10, bytesPerSecond: 100, bytesBurst: 1000, now: () => 0 });
+    limiter.take("a", { events: 10, bytes: 10 });
+    expect(() => limiter.take("a", { events: 1, bytes: 1 })).toThrow(/^Event rate exceeded.*PUBLISH_RATE/);
+  });
+
+  it("a refused publish takes from neither bucket", () => {
+    const now = 0;
+    const limiter = new PublishRateLimiter({ ratePerSecond: 10, burst: 10, bytesPerSecond: 100, bytesBurst: 100, now: () => now });
+    limiter.take("a", { events: 5, bytes: 90 });
+    expect(() => limiter.take("a", { events: 5, bytes: 20 })).toThrow(/Byte rate/); // events would fit, bytes do not
+    limiter.take("a", { events: 5, bytes: 10 }); // the refused publish took no events
+    expect(() => limiter.take("a", { events: 1, bytes: 0 })).toThrow(/Event rate/);
+  });
+
+  it("answers a publish larger than a full bucket with payload_too_large, since waiting cannot help", () => {
+    const limiter = new PublishRateLimiter({ ratePerSecond: 10, burst: 10, bytesPerSecond: 100, bytesBurst: 100, now: () => 0 });
+    expect(() => limiter.take("a", { events: 1, bytes: 101 })).toThrow(expect.objectContaining({ code: "payload_too_large" }));
+    expect(() => limiter.take("a", { events: 11, bytes: 1 })).toThrow(expect.objectContaining({ code: "payload_too_large" }));
+    limiter.take("a", { events: 10, bytes: 100 }); // neither took anything
+  });
+
+  it("keeps the two buckets per token", () => {
+    const limiter = new PublishRateLimiter({ ratePerSecond: 10, burst: 10, bytesPerSecond: 100, bytesBurst: 100, now: () => 0 });
+    limiter.take("a", { events: 1, bytes: 100 });
+    limiter.take("b", { events: 1, bytes: 100 });
+    expect(() => limiter.take("a", { events: 1, bytes: 1 })).toThrow(/Byte rate/);
+  });
+});

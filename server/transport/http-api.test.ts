@@ -1,0 +1,168 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { SwitchboardError } from "../channels/errors";
+import type { Hub } from "../channels/hub";
+import type { Principal } from "../channels/subscriber";
+import type { TokenVerifier } from "../auth/tokens";
+import type { Logger } from "../logger";
+import type { DashboardViews } from "../views/dashboard-views";
+import { createHttpApi, type HealthReport } from "./http-api";
+
+const principals: Record<string, Principal> = {
+  viewer: { role: "viewer", tokenId: "v" },
+  publisher: { role: "publisher", tokenId: "p" },
+};
+
+/** The API over fakes, on a real HTTP server: what it calls, in order, and what it logs. */
+async function setup(overrides: { hub?: Partial<Hub>; views?: Partial<DashboardViews>; health?: () => Promise<HealthReport> } = {}) {
+  const calls: string[] = [];
+  const logs: { level: string; obj: Record<string, unknown> }[] = [];
+  const logger = {
+    error: (obj: Record<string, unknown>) => logs.push({ level: "error", obj }),
+    warn: (obj: Record<string, unknown>) => logs.push({ level: "warn", obj }),
+  } as unknown as Logger;
+  const hub = {
+    assertMayPublish: (principal: Principal, channel: string) => {
+      calls.push(`assertMayPublish ${principal.role} ${channel}`);
+      if (channel !== "tasks") throw new SwitchboardError("unknown_channel", "no");
+      if (principal.role === "viewer") throw new SwitchboardError("forbidden", "viewers cannot publish");
+    },
+    publish: async (_p: Principal, _c: string, inputs: readonly unknown[]) => {
+      calls.push(`publish ${inputs.length}`);
+      return [];
+    },
+    channels: () => [],
+    ...overrides.hub,
+  } as unknown as Hub;
+  const verifier = {
+    verify: async (token: string | undefined) => {
+      calls.push("verify");
+      return (token && principals[token]) ?? null;
+    },
+  } as unknown as TokenVerifier;
+  const handle = createHttpApi({
+    hub,
+    views: (overrides.views ?? {}) as DashboardViews,
+    verifier,
+    logger,
+    maxBodyBytes: 1024 * 1024,
+    health: overrides.health ?? (async () => ({ status: "ok", db: "up", redis: "disabled" })),
+    metrics: async () => ({ contentType: "text/plain", body: "" }),
+  });
+  const server = http.createServer((req, res) => void handle(req, res));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  servers.push(server);
+  const port = (server.address() as AddressInfo).port;
+  /** Sends the head and `body`, but declares `declared` bytes: the rest never comes. */
+  const request = (method: string, path: string, options: { token?: string; body?: string; declared?: number } = {}) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: { error?: { code: string; message: string } } }>((resolve, reject) => {
+      const body = options.body ?? "";
+      const req = http.request(
+        {
+          host: "127.0.0.1",
+          port,
+          method,
+          path,
+          agent: false,
+          headers: { ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}), "Content-Length": String(options.declared ?? Buffer.byteLength(body)) },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (d: Buffer) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : {} }));
+        },
+      );
+      req.on("error", reject);
+      if (options.declared === undefined) req.end(body);
+      else req.write(body);
+    });
+  return { calls, logs, request };
+}
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+describe("HTTP API: publish refuses before it reads", () => {
+  it("checks the token and the channel before the body, which a refused viewer never finishes sending", async () => {
+    const { calls, request } = await setup();
+    const res = await request("POST", "/api/v1/channels/tasks/events", { token: "viewer", body: "[{not json", declared: 500_000 });
+    expect(res.status).toBe(403);
+    expect(res.body.error?.code).toBe("forbidden");
+    expect(calls).toEqual(["verify", "assertMayPublish viewer tasks"]);
+  });
+
+  it("refuses an unknown channel, and a declared size over MAX_BODY_BYTES, unread", async () => {
+    const { calls, request } = await setup();
+    expect((await request("POST", "/api/v1/channels/nope/events", { token: "publisher", body: "x", declared: 10 })).status).toBe(404);
+    const big = await request("POST", "/api/v1/channels/tasks/events", { token: "publisher", body: "x", declared: 2 * 1024 * 1024 });
+    expect(big.status).toBe(413);
+    expect(big.headers.connection).toBe("close");
+    expect(big.body.error?.message).toContain("MAX_BODY_BYTES");
+    expect(calls.filter((c) => c.startsWith("publish"))).toEqual([]);
+  });
+
+  it("counts events before validating any: 1,001 events, the fifth invalid, are 413", async () => {
+    const { calls, request } = await setup();
+    const events = Array.from({ length: 1001 }, (_, i) => (i === 4 ? { type: 42 } : { type: "task.created" }));
+    const res = await request("POST", "/api/v1/channels/tasks/events", { token: "publisher", body: JSON.stringify(events) });
+    expect(res).toMatchObject({ status: 413, body: { error: { code: "payload_too_large" } } });
+    expect(calls).not.toContain("publish 1001");
+    const one = await request("POST", "/api/v1/channels/tasks/events", { token: "publisher", body: JSON.stringify({ type: "Bad" }) });
+    expect(one.status).toBe(400);
+    expect(one.body.error?.message).toMatch(/^type: /); // a single event's errors are not prefixed with an index
+    expect((await request("POST", "/api/v1/channels/tasks/events", { token: "publisher", body: JSON.stringify({ type: "task.created" }) })).status).toBe(201);
+    expect(calls).toContain("publish 1");
+  });
+});
+
+describe("HTTP API: every 5xx is logged with its cause", () => {
+  it("logs an internal error with the error itself", async () => {
+    const boom = new Error("boom");
+    const { logs, request } = await setup({
+      hub: {
+        channels: () => {
+          throw boom;
+        },
+      },
+    });
+    const res = await request("GET", "/api/v1/channels", { token: "viewer" });
+    expect(res).toMatchObject({ status: 500, body: { error: { code: "internal" } } });
+    expect(logs).toEqual([{ level: "error", obj: expect.objectContaining({ err: boom, status: 500, code: "internal" }) }]);
+  });
+
+  it("logs an unavailable answer with its cause, and sends Retry-After", async () => {
+    const cause = new Error("connection refused");
+    const { logs, request } = await setup({
+      views: {
+        activity: async () => {
+          throw new SwitchboardError("unavailable", "database down", { retryAfterSeconds: 2, cause });
+        },
+      },
+    });
+    const res = await request("GET", "/api/v1/views/activity", { token: "viewer" });
+    expect(res).toMatchObject({ status: 503, headers: { "retry-after": "2" }, body: { error: { code: "unavailable" } } });
+    expect(logs).toEqual([{ level: "warn", obj: expect.objectContaining({ err: cause, status: 503 }) }]);
+  });
+
+  it("logs a degraded health answer", async () => {
+    const { logs, request } = await setup({ health: async () => ({ status: "degraded", db: "down", redis: "disabled" }) });
+    expect((await request("GET", "/api/v1/health")).status).toBe(503);
+    expect(logs).toEqual([{ level: "warn", obj: expect.objectContaining({ err: expect.any(Error) }) }]);
+  });
+
+  it("logs nothing for 4xx, malformed escapes included", async () => {
+    const { logs, request } = await setup();
+    for (const path of ["/api/v1/channels/%ZZ/events", "/api/v1/%", "/api/v1/channels?x=%E0%A4%A", "/api/v1/views/tasks?project=%00"]) {
+      const res = await request("GET", path, { token: "viewer" });
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      expect(res.status, path).toBeLessThan(500);
+    }
+    expect(logs).toEqual([]);
+  });
+});
