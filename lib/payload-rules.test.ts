@@ -109,3 +109,16 @@ describe("stored size", () => {
     expect(checkPayload(payload, { maxBytes: r.storedBytes })).toEqual({ ok: true, storedBytes: r.storedBytes });
   });
 });
+
+describe("the envelope fields a producer sets", () => {
+  it("cannot carry what PostgreSQL refuses: type, agent and project are ASCII-only patterns", async () => {
+    const { publishInputSchema } = await import("./protocol");
+    for (const bad of ["a\u0000", "a\ud800", "é", "a\n", "a b"]) {
+      expect(publishInputSchema.safeParse({ type: `task.${bad}` }).success).toBe(false);
+      expect(publishInputSchema.safeParse({ type: "task.created", agent: bad }).success).toBe(false);
+      expect(publishInputSchema.safeParse({ type: "task.created", project: bad }).success).toBe(false);
+    }
+    expect(publishInputSchema.safeParse({ type: "task.created", agent: "x".repeat(129) }).success).toBe(false);
+    expect(publishInputSchema.safeParse({ type: "task.created", agent: "ann@x/y:z-1.2", project: "p_1" }).success).toBe(true);
+  });
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ChannelInfo, SubscribeRequest, SubscribeResult, SwitchboardEvent } from "../../lib/protocol";
 import { MAX_HISTORY, publishInputSchema } from "../../lib/protocol";
+import { DEFAULT_MAX_PAYLOAD_DEPTH, checkPayload, describePayloadFailure } from "../../lib/payload-rules";
 import type { z } from "zod";
 import { GroupCommitter, type GroupCommitOptions } from "../history/group-commit";
 import type { HistoryStore, ReadQuery } from "../history/store";
@@ -42,7 +43,10 @@ export interface HubOptions {
   fanout: FanoutBackend;
   logger: HubLogger;
   metrics?: HubMetrics;
+  /** Largest payload, counted as PostgreSQL stores and prints it (lib/payload-rules.ts). */
   maxPayloadBytes: number;
+  /** Most containers nested in one another in a payload, the payload object being 1; default 64. */
+  maxPayloadDepth?: number;
   /** Events one publish call may carry. */
   maxBatch?: number;
   maxSubscriptionsPerConnection?: number;
@@ -179,14 +183,23 @@ export class Hub {
     }
     const ts = new Date().toISOString();
     let bytes = 0;
-    const events = inputs.map((input) => {
-      const payloadBytes = Buffer.byteLength(JSON.stringify(input.payload));
-      if (payloadBytes > this.options.maxPayloadBytes) {
-        throw new SwitchboardError(
-          "payload_too_large",
-          `Payload is ${payloadBytes} bytes; the limit is ${this.options.maxPayloadBytes} (MAX_PAYLOAD_BYTES).`,
-        );
+    const events = inputs.map((input, i) => {
+      // Everything PostgreSQL would refuse is refused here, alone: a payload that reached the group
+      // committer could fail the transaction it shares with other callers' events.
+      const check = checkPayload(input.payload, {
+        maxBytes: this.options.maxPayloadBytes,
+        maxDepth: this.options.maxPayloadDepth ?? DEFAULT_MAX_PAYLOAD_DEPTH,
+        root: inputs.length > 1 ? `[${i}].payload` : "payload",
+      });
+      if (!check.ok) {
+        throw check.rule === "too_large"
+          ? new SwitchboardError(
+              "payload_too_large",
+              `${check.path} is ${check.storedBytes} bytes as stored; the limit is ${this.options.maxPayloadBytes} (MAX_PAYLOAD_BYTES).`,
+            )
+          : new SwitchboardError("invalid_request", describePayloadFailure(check));
       }
+      const payloadBytes = check.storedBytes;
       bytes += payloadBytes;
       return {
         v: 1 as const,
