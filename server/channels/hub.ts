@@ -7,7 +7,7 @@ import { GroupCommitter, type GroupCommitOptions } from "../history/group-commit
 import type { HistoryStore, ReadQuery } from "../history/store";
 import { Backlog } from "./backlog";
 import { getChannelOrThrow, type ChannelCatalog } from "./catalog";
-import { SwitchboardError } from "./errors";
+import { SwitchboardError, isSwitchboardError } from "./errors";
 import type { FanoutBackend } from "./fanout";
 import { compileFilter, normalizeFilter, type NormalizedFilter } from "./filter";
 import { ChannelSequencer } from "./sequencer";
@@ -213,7 +213,14 @@ export class Hub {
       };
     });
     this.options.admitPublish?.(principal, { events: events.length, bytes });
-    const committed = await this.committers.get(settings.name)!.append(events);
+    const committed = await this.committers
+      .get(settings.name)!
+      .append(events)
+      .catch((err: unknown) => {
+        // The database refusing an event means a check above let it through: worth knowing.
+        if (isSwitchboardError(err) && err.code === "invalid_request") this.options.logger.warn({ err, channel }, "the database refused a published event");
+        throw err;
+      });
     this.metrics.published(channel, committed.length);
     // This node delivers its own events at once; fanout carries them to the other nodes. A fanout
     // failure loses nothing: the events are committed and other nodes read holes from history.
