@@ -30,6 +30,8 @@ const settingsSchema = z.object({
   /** Off: no Next.js pages, only the API and the socket (an API-only node, and the integration tests). */
   UI: bool.default(true),
   MAX_PAYLOAD_BYTES: int(64 * 1024, 1),
+  /** Most containers nested in one another in a payload (the payload object is 1); deeper gets 400. */
+  MAX_PAYLOAD_DEPTH: int(64, 1),
   /** Newest events kept per channel. */
   RETENTION_EVENTS: int(100_000, 1),
   RETENTION_INTERVAL_MS: int(60_000, 100),

@@ -158,6 +158,7 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       metrics: metrics.hubMetrics,
       maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
       maxAnswerBytes: env.MAX_ANSWER_BYTES,
+      maxPayloadDepth: env.MAX_PAYLOAD_DEPTH,
       admitPublish: (principal, cost) => rateLimiter.take(principal.tokenId, cost),
       // A transaction's events reach every backlog at once: no larger than a backlog, so a
       // subscriber that keeps up never gets a gap just because many producers published together.

@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { ChannelInfo, SubscribeRequest, SubscribeResult, SwitchboardEvent } from "../../lib/protocol";
 import { MAX_HISTORY, publishInputSchema } from "../../lib/protocol";
+import { DEFAULT_MAX_PAYLOAD_DEPTH, checkPayload, describePayloadFailure } from "../../lib/payload-rules";
 import type { z } from "zod";
 import { GroupCommitter, type GroupCommitOptions } from "../history/group-commit";
 import type { HistoryStore, ReadQuery } from "../history/store";
 import { Backlog } from "./backlog";
 import { getChannelOrThrow, type ChannelCatalog } from "./catalog";
-import { SwitchboardError } from "./errors";
+import { SwitchboardError, isSwitchboardError } from "./errors";
 import type { FanoutBackend } from "./fanout";
 import { compileFilter, normalizeFilter, type NormalizedFilter } from "./filter";
 import { ChannelSequencer } from "./sequencer";
@@ -42,9 +43,12 @@ export interface HubOptions {
   fanout: FanoutBackend;
   logger: HubLogger;
   metrics?: HubMetrics;
+  /** Largest payload, counted as PostgreSQL stores and prints it (lib/payload-rules.ts). */
   maxPayloadBytes: number;
   /** Most bytes of event JSON one read of history may answer (subscribe, HTTP pages, refills). */
   maxAnswerBytes?: number;
+  /** Most containers nested in one another in a payload, the payload object being 1; default 64. */
+  maxPayloadDepth?: number;
   /** Events one publish call may carry. */
   maxBatch?: number;
   maxSubscriptionsPerConnection?: number;
@@ -193,14 +197,23 @@ export class Hub {
     }
     const ts = new Date().toISOString();
     let bytes = 0;
-    const events = inputs.map((input) => {
-      const payloadBytes = Buffer.byteLength(JSON.stringify(input.payload));
-      if (payloadBytes > this.options.maxPayloadBytes) {
-        throw new SwitchboardError(
-          "payload_too_large",
-          `Payload is ${payloadBytes} bytes; the limit is ${this.options.maxPayloadBytes} (MAX_PAYLOAD_BYTES).`,
-        );
+    const events = inputs.map((input, i) => {
+      // Everything PostgreSQL would refuse is refused here, alone: a payload that reached the group
+      // committer could fail the transaction it shares with other callers' events.
+      const check = checkPayload(input.payload, {
+        maxBytes: this.options.maxPayloadBytes,
+        maxDepth: this.options.maxPayloadDepth ?? DEFAULT_MAX_PAYLOAD_DEPTH,
+        root: inputs.length > 1 ? `[${i}].payload` : "payload",
+      });
+      if (!check.ok) {
+        throw check.rule === "too_large"
+          ? new SwitchboardError(
+              "payload_too_large",
+              `${check.path} is ${check.storedBytes} bytes as stored; the limit is ${this.options.maxPayloadBytes} (MAX_PAYLOAD_BYTES).`,
+            )
+          : new SwitchboardError("invalid_request", describePayloadFailure(check));
       }
+      const payloadBytes = check.storedBytes;
       bytes += payloadBytes;
       return {
         v: 1 as const,
@@ -214,7 +227,14 @@ export class Hub {
       };
     });
     this.options.admitPublish?.(principal, { events: events.length, bytes });
-    const committed = await this.committers.get(settings.name)!.append(events);
+    const committed = await this.committers
+      .get(settings.name)!
+      .append(events)
+      .catch((err: unknown) => {
+        // The database refusing an event means a check above let it through: worth knowing.
+        if (isSwitchboardError(err) && err.code === "invalid_request") this.options.logger.warn({ err, channel }, "the database refused a published event");
+        throw err;
+      });
     this.metrics.published(channel, committed.length);
     // This node delivers its own events at once; fanout carries them to the other nodes. A fanout
     // failure loses nothing: the events are committed and other nodes read holes from history.

@@ -73,26 +73,50 @@ export class GroupCommitter {
         batch.push(next);
         size += next.events.length;
       }
-      const started = performance.now();
       try {
-        const committed = await this.write(batch.flatMap((w) => w.events));
-        this.options.onCommit?.(size, (performance.now() - started) / 1000);
-        let offset = 0;
-        for (const w of batch) {
-          w.resolve(committed.slice(offset, offset + w.events.length));
-          offset += w.events.length;
-        }
-      } catch (err) {
-        const refusal = isSwitchboardError(err)
-          ? err
-          : new SwitchboardError("unavailable", "The event store could not commit; nothing was stored. Retry shortly.", {
-              retryAfterSeconds: 2,
-              cause: err,
-            });
-        for (const w of batch) w.reject(refusal);
+        await this.commit(batch);
       } finally {
         this.pending -= size;
       }
+    }
+  }
+
+  /**
+   * Writes the calls of `batch` in one transaction and settles them. When the store refuses the
+   * batch for its values (`invalid_request`: a data error, which would fail again however often it
+   * is retried), one call's bad event must not cost the others theirs: the batch is split in halves,
+   * each written on its own, the first half first, down to the single calls that carry a refused
+   * event. So the others commit, still in queue order (seqs follow arrival), and only the culprits
+   * are refused; k culprits among n calls cost about 2·k·log2(n) extra transactions. Any other
+   * failure refuses every call of the (sub)batch it hit.
+   */
+  private async commit(batch: Waiting[]): Promise<void> {
+    const started = performance.now();
+    let committed: SwitchboardEvent[];
+    try {
+      committed = await this.write(batch.flatMap((w) => w.events));
+    } catch (err) {
+      const refusal = isSwitchboardError(err)
+        ? err
+        : // The store classifies its own errors; anything else is taken for a store that cannot be reached.
+          new SwitchboardError("unavailable", "The event store could not commit; nothing was stored. Retry shortly.", {
+            retryAfterSeconds: 2,
+            cause: err,
+          });
+      if (refusal.code === "invalid_request" && batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        await this.commit(batch.slice(0, half));
+        await this.commit(batch.slice(half));
+        return;
+      }
+      for (const w of batch) w.reject(refusal);
+      return;
+    }
+    this.options.onCommit?.(committed.length, (performance.now() - started) / 1000);
+    let offset = 0;
+    for (const w of batch) {
+      w.resolve(committed.slice(offset, offset + w.events.length));
+      offset += w.events.length;
     }
   }
 }

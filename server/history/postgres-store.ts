@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION } from "../../lib/protocol";
 import type { Pool } from "../db/client";
 import type { NormalizedFilter } from "../channels/filter";
 import { SwitchboardError } from "../channels/errors";
+import { classifyDatabaseError, databaseMessageOf, sqlStateOf } from "../db/errors";
 import { ENVELOPE_JSON_BYTES, type EncodedReadResult, type HistoryStore, type NewEvent, type ReadQuery, type ReadResult } from "./store";
 
 /**
@@ -111,8 +112,33 @@ const APPEND_SQL = `
   SELECT base::float8 AS base, (SELECT count(*) FROM inserted)::int AS inserted FROM counter`;
 
 /** The JSON of one channel's part of a batch, in the shape APPEND_SQL reads. */
-const batchJson = (events: readonly NewEvent[]) =>
-  JSON.stringify(events.map((e) => ({ id: e.id, type: e.type, ts: e.ts, agent: e.agent, project: e.project, payload: e.payload })));
+const batchJson = (events: readonly NewEvent[]) => {
+  try {
+    return JSON.stringify(events.map((e) => ({ id: e.id, type: e.type, ts: e.ts, agent: e.agent, project: e.project, payload: e.payload })));
+  } catch (err) {
+    // Too deep (RangeError) or too long to encode: the events' fault, not the database's.
+    throw new SwitchboardError("invalid_request", `The events could not be encoded for the database: ${String(err)}`, { cause: err });
+  }
+};
+
+/**
+ * A failed append as the error its callers get. A database that cannot be reached is `unavailable`
+ * (retry); a refusal of the values (SQLSTATE 22, 54) is `invalid_request`, which the group committer
+ * narrows down to the calls that carried them; anything else is `internal`. Nothing was stored.
+ */
+function appendError(err: unknown): SwitchboardError {
+  if (err instanceof SwitchboardError) return err;
+  switch (classifyDatabaseError(err)) {
+    case "connection":
+      return new SwitchboardError("unavailable", "The event store cannot be reached; nothing was stored. Retry shortly.", { retryAfterSeconds: 2, cause: err });
+    case "data":
+      return new SwitchboardError("invalid_request", `The database refused the event (SQLSTATE ${sqlStateOf(err)}): ${databaseMessageOf(err)}. Nothing was stored.`, {
+        cause: err,
+      });
+    default:
+      return new SwitchboardError("internal", "The event store failed to commit; nothing was stored. It has been logged.", { cause: err });
+  }
+}
 
 /**
  * PostgreSQL through `pg`, with hand-written SQL: appends and reads are each one statement, and a
@@ -143,7 +169,9 @@ export class PostgresHistoryStore implements HistoryStore {
       const list = byChannel.get(channel)!;
       return { text: APPEND_SQL, values: [channel, list.length, batchJson(list)] };
     });
-    const bases = await this.inTransaction(statements);
+    const bases = await this.inTransaction(statements).catch((err: unknown) => {
+      throw appendError(err);
+    });
     const seqOf = new Map<NewEvent, number>();
     bases.forEach((base, i) => {
       byChannel.get(channels[i]!)!.forEach((e, k) => seqOf.set(e, base + k + 1));
