@@ -85,9 +85,16 @@ function filterBranches(filter: NormalizedFilter | undefined, params: Params): s
   return [join(typeConditions(filter?.types))];
 }
 
-/** A failed read is the database being unreachable far more often than a bug: tell clients to retry. */
-function asUnavailable(err: unknown): never {
-  throw new SwitchboardError("unavailable", "History is unavailable: the database cannot be reached. Retry shortly.", { retryAfterSeconds: 2, cause: err });
+/**
+ * A failed read as the error its caller gets: a database that cannot be reached is `unavailable`
+ * (retry shortly), anything else `internal` (logged where it is answered), never the other way round.
+ */
+function readError(err: unknown): never {
+  if (err instanceof SwitchboardError) throw err;
+  if (classifyDatabaseError(err) === "connection") {
+    throw new SwitchboardError("unavailable", "History is unavailable: the database cannot be reached. Retry shortly.", { retryAfterSeconds: 2, cause: err });
+  }
+  throw new SwitchboardError("internal", "History could not be read; it has been logged.", { cause: err });
 }
 
 /**
@@ -214,11 +221,11 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   async read(q: ReadQuery): Promise<ReadResult> {
-    return this.readOrThrow(q).catch(asUnavailable);
+    return this.readOrThrow(q).catch(readError);
   }
 
   async readEncoded(q: ReadQuery): Promise<EncodedReadResult> {
-    return this.readEncodedOrThrow(q).catch(asUnavailable);
+    return this.readEncodedOrThrow(q).catch(readError);
   }
 
   /**
@@ -298,7 +305,7 @@ export class PostgresHistoryStore implements HistoryStore {
   async seqBefore(channel: string, ts: Date) {
     const { rows } = await this.pool
       .query<{ seq: number }>(`SELECT seq::float8 AS seq FROM event WHERE channel = $1 AND ts < $2 ORDER BY ts DESC, seq DESC LIMIT 1`, [channel, ts])
-      .catch(asUnavailable);
+      .catch(readError);
     return rows[0]?.seq ?? 0;
   }
 
