@@ -1,4 +1,5 @@
 // The Switchboard server: one process, one port, Next.js pages and the Socket.IO channels layer.
+import "./load-env-file"; // first: .env is in process.env before anything reads the configuration
 import { startSwitchboard } from "./switchboard";
 import { parseEnv } from "./env";
 import { createLogger } from "./logger";

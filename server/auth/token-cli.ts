@@ -1,4 +1,5 @@
 // npm run token -- create --role viewer [--name NAME] | list | revoke ID
+import "../load-env-file"; // first: .env is in process.env before the configuration is read
 import { parseArgs } from "node:util";
 import { ROLES, type Role } from "../../lib/protocol";
 import { createPrismaClient } from "../db/client";

@@ -1,6 +1,7 @@
 // npm run db:diff [-- <git ref>] – prints the SQL that takes the schema at <git ref> (default HEAD) to
 // prisma/schema.prisma, without any database (docs/decisions/0002-migrations-offline.md). Save it as
 // prisma/migrations/<timestamp>_<name>/migration.sql.
+import "../load-env-file"; // first, like the server and the other CLIs
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";

@@ -1,4 +1,5 @@
 // npm run db:migrate – applies pending migrations to DATABASE_URL, or to the embedded database.
+import "../load-env-file"; // first: .env is in process.env before the configuration is read
 import { parseEnv } from "../env";
 import { openDatabase } from "./database";
 import { applyMigrations } from "./migrate";

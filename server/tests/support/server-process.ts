@@ -50,6 +50,9 @@ export async function startServerProcess(options: { database: DatabaseKind | { u
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: "info",
     DATABASE_URL: databaseUrl ?? "",
+    // Not the project's .env (a developer's DATABASE_URL must not reach a test server); tests of the
+    // file pass their own ENV_FILE.
+    ENV_FILE: "/dev/null",
     ...options.env,
   };
   if (!env.DATABASE_URL) delete env.DATABASE_URL;
