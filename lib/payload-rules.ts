@@ -72,6 +72,7 @@ function pathSegment(key: string | number): string {
   return `[${JSON.stringify(shown)}]`;
 }
 
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const STRING_NUL = -1;
 const STRING_LONE_SURROGATE = -2;
 
@@ -80,6 +81,8 @@ const STRING_LONE_SURROGATE = -2;
  * PostgreSQL would refuse it.
  */
 export function storedStringBytes(s: string): number {
+  // Most strings are printable ASCII without quotes or backslashes: one byte a character.
+  if (PLAIN_ASCII.test(s)) return s.length + 2;
   let n = 2;
   const length = s.length;
   for (let i = 0; i < length; i++) {
@@ -111,6 +114,12 @@ export function storedStringBytes(s: string): number {
  * non-zero digit before the point, whose plain form has the same digits with the point moved.
  */
 export function storedNumberBytes(value: number): number {
+  if (Number.isSafeInteger(value)) {
+    // Plain digits either way; counted without building the string.
+    let n = value < 0 ? 2 : 1;
+    for (let a = Math.abs(value); a >= 10; a = Math.floor(a / 10)) n++;
+    return n;
+  }
   const s = String(value); // what JSON.stringify writes for a finite number (-0 included: "0")
   const e = s.indexOf("e");
   if (e < 0) return s.length;
