@@ -207,7 +207,7 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
     attachSocketGateway(io, { hub, verifier, logger });
     api = createHttpApi({
       hub,
-      views: new DashboardViews(prisma, [...catalog.keys()]),
+      views: new DashboardViews(prisma, [...catalog.keys()], { maxBytes: env.MAX_ANSWER_BYTES }),
       verifier,
       logger,
       maxBodyBytes: env.MAX_BODY_BYTES,
