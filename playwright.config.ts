@@ -42,6 +42,8 @@ const common = {
   LOG_LEVEL: "warn",
   NEXT_TELEMETRY_DISABLED: "1",
   CHECKPOINT_DISABLE: "1",
+  // Not the project's .env: a developer's DATABASE_URL or REDIS_URL must not reach the test servers.
+  ENV_FILE: "/dev/null",
 };
 /** The embedded-PostgreSQL server (the default deployment). */
 const embeddedEnv = { ...common, PORT: String(E2E_PORT), DATA_DIR: path.join(dataDir, "embedded"), EMBEDDED_PG_PORT: "54341" };

@@ -238,6 +238,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Tar
     DATABASE_URL: databaseUrl,
     ADMIN_TOKEN: token,
     LOG_LEVEL: "info",
+    ENV_FILE: "/dev/null", // not the project's .env: its settings would change what is measured
     ...(options.redis ? { REDIS_URL: MACHINE_REDIS, REDIS_PREFIX: `sb-bench-${randomBytes(4).toString("hex")}` } : {}),
     ...options.env,
   };

@@ -35,6 +35,7 @@ export function ownServer(options: { port: number; pgPort: number; env?: Record<
     LOG_LEVEL: "warn",
     NEXT_TELEMETRY_DISABLED: "1",
     CHECKPOINT_DISABLE: "1",
+    ENV_FILE: "/dev/null", // not the project's .env (its DATABASE_URL would undo the deletes below)
     ...options.env,
   };
   delete env.DATABASE_URL;
