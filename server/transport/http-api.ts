@@ -314,7 +314,7 @@ function sendJsonText(res: ServerResponse, status: number, text: string) {
 
 /** Every answer goes out here, so a request body it did not read is dealt with first. */
 function answer(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body?: string) {
-  settleUnreadBody(res.req, res);
+  settleUnreadBody(res.req, res, drainLimits.get(res.req) ?? 0);
   res.writeHead(status, headers).end(body);
 }
 
@@ -333,10 +333,9 @@ const LINGER_MS = 2000;
  *   half-closed after the answer (FIN: the client sees the answer and the end) and only destroyed
  *   LINGER_MS later; it reads nothing meanwhile, so a hostile upload costs no CPU.
  */
-function settleUnreadBody(req: IncomingMessage, res: ServerResponse) {
+export function settleUnreadBody(req: IncomingMessage, res: ServerResponse, limit: number) {
   if (req.complete || req.readableEnded || res.headersSent) return;
   const declared = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
-  const limit = drainLimits.get(req) ?? 0;
   req.removeAllListeners("data");
   if (declared !== undefined && Number.isFinite(declared) && declared <= limit) {
     req.resume();
