@@ -1,7 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { z } from "zod";
-import { CHANNEL_NAMES, MAX_HISTORY, filterSchema, publishInputSchema } from "../../lib/protocol";
+import { CHANNEL_NAMES, ERROR_CODES, MAX_HISTORY, filterSchema, publishInputSchema } from "../../lib/protocol";
 import { SwitchboardError } from "../channels/errors";
 import { normalizeFilter } from "../channels/filter";
 import type { Hub } from "../channels/hub";
@@ -216,7 +216,7 @@ export function createHttpApi(deps: HttpApiDeps) {
       handler: async ({ res }) => {
         const report = await deps.health();
         if (report.status !== "ok") deps.logger.warn({ err: new Error(`degraded: db ${report.db}, redis ${report.redis}`), report }, "health answered 503");
-        sendJson(res, report.status === "ok" ? 200 : 503, report);
+        sendJson(res, report.status === "ok" ? 200 : ERROR_CODES.unavailable, report);
       },
     },
     {
