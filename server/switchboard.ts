@@ -18,8 +18,8 @@ import { startRetention } from "./history/retention";
 import type { Logger } from "./logger";
 import { SwitchboardError } from "./channels/errors";
 import { errorBody, httpStatusOf, toSwitchboardError } from "./transport/errors";
-import { createHttpApi, type HealthReport } from "./transport/http-api";
-import { pathProblem, requestUrl } from "./transport/request-checks";
+import { createHttpApi, settleUnreadBody, type HealthReport } from "./transport/http-api";
+import { pathProblem, queryProblem, requestUrl } from "./transport/request-checks";
 import { DashboardViews } from "./views/dashboard-views";
 import { createMetrics } from "./transport/metrics";
 import { createPageGate } from "./transport/page-gate";
@@ -75,6 +75,7 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
         logger[error.code === "internal" ? "error" : "warn"]({ err: error.cause ?? err, code: error.code, status, method: req.method, url: req.url }, "request answered with a server error");
       }
       if (res.headersSent) return void res.end();
+      settleUnreadBody(req, res, env.MAX_BODY_BYTES);
       if (error.retryAfterSeconds) headers["Retry-After"] = String(error.retryAfterSeconds);
       res.writeHead(status, { ...headers, "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" }).end(JSON.stringify(errorBody(error)));
     };
@@ -83,10 +84,12 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
         const cause = new Error(api ? "shutting down" : "starting");
         return answerError(req, res, new SwitchboardError("unavailable", "The server is starting or stopping; retry shortly.", { retryAfterSeconds: 1, cause }), { Connection: "close" });
       }
-      // Next.js answers a path it cannot percent-decode with a 500: refuse it here first.
+      // Next.js answers a path it cannot percent-decode with a 500: refuse it here first, and any
+      // query that does not decode strictly or holds a NUL or a lone surrogate.
       let problem: string | undefined;
       try {
-        problem = pathProblem(requestUrl(req.url).pathname);
+        const url = requestUrl(req.url);
+        problem = pathProblem(url.pathname) ?? queryProblem(url.search);
       } catch (err) {
         return answerError(req, res, err);
       }

@@ -279,6 +279,8 @@ describe.skipIf(!postgres)("HTTP edges: cheap refusals, bounded bodies, byte lim
     ["GET", "/api/v1/channels?x=%ZZ"],
     ["GET", "/api/v1/session?x=%"],
     ["GET", "/api/v1/health?%"],
+    ["GET", "/tasks?x=%ZZ"],
+    ["POST", "/agents/%ZZ"],
   ];
   it.each(malformed)("answers %s %s with a 4xx, never a 5xx", async (method, path) => {
     const res = await rawRequest(server, method, path, auth(server.adminToken));
@@ -331,6 +333,7 @@ describe.skipIf(!postgres)("HTTP edges: cheap refusals, bounded bodies, byte lim
     `/api/v1/channels/tasks/seq-before?ts=${ts}%00`,
     "/api/v1/channels/tasks%00/events",
     "/api/v1/channels?x%00=1",
+    "/agents?x=%00",
   ];
   it.each(nul)("answers a NUL in %s with 400", async (path) => {
     const res = await rawRequest(server, "GET", path, auth(server.adminToken));

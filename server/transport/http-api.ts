@@ -1,7 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { z } from "zod";
-import { CHANNEL_NAMES, MAX_HISTORY, filterSchema, publishInputSchema } from "../../lib/protocol";
+import { CHANNEL_NAMES, ERROR_CODES, MAX_HISTORY, filterSchema, publishInputSchema } from "../../lib/protocol";
 import { SwitchboardError } from "../channels/errors";
 import { normalizeFilter } from "../channels/filter";
 import type { Hub } from "../channels/hub";
@@ -219,7 +219,7 @@ export function createHttpApi(deps: HttpApiDeps) {
       handler: async ({ res }) => {
         const report = await deps.health();
         if (report.status !== "ok") deps.logger.warn({ err: new Error(`degraded: db ${report.db}, redis ${report.redis}`), report }, "health answered 503");
-        sendJson(res, report.status === "ok" ? 200 : 503, report);
+        sendJson(res, report.status === "ok" ? 200 : ERROR_CODES.unavailable, report);
       },
     },
     {
@@ -317,7 +317,7 @@ function sendJsonText(res: ServerResponse, status: number, text: string) {
 
 /** Every answer goes out here, so a request body it did not read is dealt with first. */
 function answer(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body?: string) {
-  settleUnreadBody(res.req, res);
+  settleUnreadBody(res.req, res, drainLimits.get(res.req) ?? 0);
   res.writeHead(status, headers).end(body);
 }
 
@@ -336,10 +336,9 @@ const LINGER_MS = 2000;
  *   half-closed after the answer (FIN: the client sees the answer and the end) and only destroyed
  *   LINGER_MS later; it reads nothing meanwhile, so a hostile upload costs no CPU.
  */
-function settleUnreadBody(req: IncomingMessage, res: ServerResponse) {
+export function settleUnreadBody(req: IncomingMessage, res: ServerResponse, limit: number) {
   if (req.complete || req.readableEnded || res.headersSent) return;
   const declared = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
-  const limit = drainLimits.get(req) ?? 0;
   req.removeAllListeners("data");
   if (declared !== undefined && Number.isFinite(declared) && declared <= limit) {
     req.resume();
