@@ -105,6 +105,7 @@ export const ERROR_CODES = {
   forbidden: 403,
   unknown_channel: 404,
   not_found: 404,
+  method_not_allowed: 405,
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,

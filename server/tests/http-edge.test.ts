@@ -341,16 +341,18 @@ describe.skipIf(!postgres)("HTTP edges: cheap refusals, bounded bodies, byte lim
     expect(errorCode(res)).toBe("invalid_request");
   });
 
-  it("validates view labels like event labels, and answers a wrong method through the error map with Allow", async () => {
-    for (const path of ["/api/v1/views/tasks?project=a%20b", "/api/v1/views/tasks?agent=", `/api/v1/views/tasks?project=${"p".repeat(129)}`, "/api/v1/views/conversations/a%20b/c"]) {
+  it("validates view labels like event labels, and answers a wrong method 405 with Allow", async () => {
+    for (const path of ["/api/v1/views/tasks?project=a%20b", "/api/v1/views/tasks?agent=", `/api/v1/views/tasks?project=${"p".repeat(129)}`, `/api/v1/views/conversations/${"a".repeat(1001)}/c`]) {
       expect((await rawRequest(server, "GET", path, auth(viewer))).status).toBe(400);
     }
     expect((await rawRequest(server, "GET", "/api/v1/views/tasks?project=demo.p-1&agent=a:b@c/d", auth(viewer))).status).toBe(200);
     expect((await rawRequest(server, "GET", "/api/v1/views/conversations/alice/bob", auth(viewer))).status).toBe(200);
+    // A conversation's sides are free-form message fields, not labels.
+    expect((await rawRequest(server, "GET", "/api/v1/views/conversations/Alice%20Smith/b%C3%B6b", auth(viewer))).status).toBe(200);
     const wrong = await rawRequest(server, "PUT", "/api/v1/channels", auth(viewer));
-    expect(wrong.status).toBe(400);
+    expect(wrong.status).toBe(405);
     expect(wrong.headers.allow).toBe("GET");
-    expect(errorCode(wrong)).toBe("invalid_request");
+    expect(errorCode(wrong)).toBe("method_not_allowed");
   });
 
   it("is healthy after all of it", async () => {

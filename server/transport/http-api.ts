@@ -281,9 +281,8 @@ export function createHttpApi(deps: HttpApiDeps) {
       if (matching.length === 0) throw new SwitchboardError("not_found", `No route for ${url.pathname}.`);
       const route = matching.find((r) => r.method === req.method);
       if (!route) {
-        // ERROR_CODES has no 405 code: a wrong method is an invalid request, with Allow saying which.
         res.setHeader("Allow", matching.map((r) => r.method).join(", "));
-        throw new SwitchboardError("invalid_request", `${req.method} is not allowed here; use ${matching.map((r) => r.method).join(" or ")}.`);
+        throw new SwitchboardError("method_not_allowed", `${req.method} is not allowed here; use ${matching.map((r) => r.method).join(" or ")}.`);
       }
       await route.handler({ req, res, url, params: route.pattern.exec(url.pathname)!.slice(1) });
     } catch (err) {
@@ -301,8 +300,14 @@ export function createHttpApi(deps: HttpApiDeps) {
   };
 }
 
+/**
+ * A conversation's side is the `from`/`to` of its messages: free-form payload text, so any name the
+ * path can carry (decoded strictly: no malformed escape, no NUL, no lone surrogate), not only labels.
+ */
+const conversationName = z.string().min(1).max(1000);
+
 function conversationAgent(name: "a" | "b", segment: string): string {
-  const parsed = label.safeParse(decodePathSegment(segment));
+  const parsed = conversationName.safeParse(decodePathSegment(segment));
   if (!parsed.success) throw new SwitchboardError("invalid_request", `${name}: ${describeZodError(parsed.error)}`);
   return parsed.data;
 }
