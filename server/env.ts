@@ -36,6 +36,19 @@ export const envSchema = z.object({
   /** Events queued per subscription before the backpressure policy applies. */
   BACKLOG_MAX: int(1000, 1),
   BACKPRESSURE: z.enum(["drop-oldest", "disconnect"]).default("drop-oldest"),
+  /**
+   * Unsent bytes one connection may hold (answers, acks and live events not yet taken by the client)
+   * before the server stops reading its requests and stops writing live events to it.
+   */
+  CONNECTION_BUFFER_SOFT_BYTES: int(8 * 1024 * 1024, 1024),
+  /** Unsent bytes past which a connection is closed as a slow consumer; at least soft + MAX_ANSWER_BYTES. */
+  CONNECTION_BUFFER_HARD_BYTES: int(16 * 1024 * 1024, 1024),
+  /** Largest answer to one request (a subscribe's history stops there); reserved while a request runs. */
+  MAX_ANSWER_BYTES: int(4 * 1024 * 1024, 1024),
+  /** Connections one token may hold on one node. */
+  MAX_CONNECTIONS_PER_TOKEN: int(200, 1),
+  /** Subscriptions one token may hold across its connections on one node. */
+  MAX_SUBSCRIPTIONS_PER_TOKEN: int(1000, 1),
   PING_INTERVAL_MS: int(25_000, 100),
   PING_TIMEOUT_MS: int(20_000, 100),
   /** Sustained events per second one token may publish; beyond it publishes get 429. */
@@ -46,6 +59,9 @@ export const envSchema = z.object({
   MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+}).refine((env) => env.CONNECTION_BUFFER_HARD_BYTES >= env.CONNECTION_BUFFER_SOFT_BYTES + env.MAX_ANSWER_BYTES, {
+  path: ["CONNECTION_BUFFER_HARD_BYTES"],
+  message: "must be at least CONNECTION_BUFFER_SOFT_BYTES + MAX_ANSWER_BYTES",
 });
 
 export type Env = z.infer<typeof envSchema>;

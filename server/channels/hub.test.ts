@@ -55,13 +55,17 @@ class RecordingSink implements SubscriberSink {
 }
 
 const hubs: Hub[] = [];
-async function startHub(options: { maxBacklog?: number; backpressure?: BackpressurePolicy; store?: MemoryHistoryStore } = {}) {
+async function startHub(
+  options: { maxBacklog?: number; backpressure?: BackpressurePolicy; store?: MemoryHistoryStore; maxConnectionsPerToken?: number; maxSubscriptionsPerToken?: number } = {},
+) {
   const hub = new Hub({
     catalog: createCatalog({ retention: 1000, maxBacklog: options.maxBacklog ?? 1000, backpressure: options.backpressure ?? "drop-oldest" }),
     store: options.store ?? new MemoryHistoryStore(),
     fanout: new MemoryFanout(),
     logger: silent,
     maxPayloadBytes: 1024,
+    maxConnectionsPerToken: options.maxConnectionsPerToken,
+    maxSubscriptionsPerToken: options.maxSubscriptionsPerToken,
   });
   await hub.start();
   hubs.push(hub);
@@ -172,5 +176,55 @@ describe("Hub", () => {
     await flush();
     expect(sink.events).toHaveLength(0);
     expect(() => hub.unsubscribe(conn, result.subscriptionId)).toThrow(expect.objectContaining({ code: "not_found" }));
+  });
+
+  it("limits one token's connections and subscriptions across them, and frees them exactly on unsubscribe and disconnect", async () => {
+    const hub = await startHub({ maxConnectionsPerToken: 3, maxSubscriptionsPerToken: 4 });
+    const conns = [hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink())];
+    expect(() => hub.connect(viewer, new RecordingSink())).toThrow(expect.objectContaining({ code: "rate_limited" }));
+    // Another token is not affected.
+    const other = hub.connect(admin, new RecordingSink());
+    hub.disconnect(conns[2]!);
+    hub.disconnect(conns[2]!); // twice: released once
+    conns[2] = hub.connect(viewer, new RecordingSink());
+    expect(() => hub.connect(viewer, new RecordingSink())).toThrow(expect.objectContaining({ code: "rate_limited" }));
+
+    const subscribe = (i: number) => hub.subscribe(conns[i]!, { channel: "tasks" }).then((p) => p.result.subscriptionId);
+    const ids = [await subscribe(0), await subscribe(0), await subscribe(1), await subscribe(2)];
+    await expect(subscribe(1)).rejects.toMatchObject({ code: "rate_limited" });
+    await expect(hub.subscribe(other, { channel: "tasks" })).resolves.toBeTruthy();
+    hub.unsubscribe(conns[0]!, ids[0]!);
+    ids[0] = await subscribe(1);
+    await expect(subscribe(2)).rejects.toMatchObject({ code: "rate_limited" });
+    // A refused subscribe holds nothing.
+    hub.disconnect(conns[1]!); // held two
+    await subscribe(2);
+    await subscribe(0);
+    await expect(subscribe(0)).rejects.toMatchObject({ code: "rate_limited" });
+    for (const conn of conns) hub.disconnect(conn);
+    hub.disconnect(other);
+    expect(hub.stats()).toMatchObject({ connections: 0, subscriptions: 0, tokens: 0 });
+    // Everything came back: the full allowance again.
+    const fresh = [hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink())];
+    for (let i = 0; i < 4; i++) await hub.subscribe(fresh[i % 3]!, { channel: "tasks" });
+    await expect(hub.subscribe(fresh[0]!, { channel: "tasks" })).rejects.toMatchObject({ code: "rate_limited" });
+  });
+
+  it("releases the subscription of a subscribe whose history read fails", async () => {
+    class FailingStore extends MemoryHistoryStore {
+      fail = false;
+      override async read(q: ReadQuery) {
+        if (this.fail) throw new Error("read failed");
+        return super.read(q);
+      }
+    }
+    const store = new FailingStore();
+    const hub = await startHub({ store, maxSubscriptionsPerToken: 1 });
+    const conn = hub.connect(viewer, new RecordingSink());
+    store.fail = true;
+    await expect(hub.subscribe(conn, { channel: "tasks" })).rejects.toThrow("read failed");
+    store.fail = false;
+    await expect(hub.subscribe(conn, { channel: "tasks" })).resolves.toBeTruthy();
+    await expect(hub.subscribe(conn, { channel: "tasks" })).rejects.toMatchObject({ code: "rate_limited" });
   });
 });
