@@ -32,9 +32,16 @@ class RecordingSink implements SubscriberSink {
   private waiting: (() => void)[] = [];
   /** How many events each `sendEvents` call carried. */
   batches: number[] = [];
+  /** Events the sink takes before it is full (and stops being writable until `setWritable`). */
+  room = Number.POSITIVE_INFINITY;
   sendEvents(events: readonly SwitchboardEvent[], subscriptionId: string) {
-    this.batches.push(events.length);
-    for (const event of events) this.events.push({ event, subscriptionId });
+    const n = Math.min(events.length, this.room);
+    this.room -= n;
+    if (this.room === 0) this.writable = false;
+    if (n === 0) return 0;
+    this.batches.push(n);
+    for (let i = 0; i < n; i++) this.events.push({ event: events[i]!, subscriptionId });
+    return n;
   }
   sendGap(notice: GapNotice) {
     this.gaps.push(notice);
@@ -226,5 +233,32 @@ describe("Hub", () => {
     store.fail = false;
     await expect(hub.subscribe(conn, { channel: "tasks" })).resolves.toBeTruthy();
     await expect(hub.subscribe(conn, { channel: "tasks" })).rejects.toMatchObject({ code: "rate_limited" });
+  });
+
+  it("a full sink takes part of a backlog; the rest follows, in order, and the next pump serves the others first", async () => {
+    const hub = await startHub();
+    const sink = new RecordingSink();
+    const conn = hub.connect(viewer, sink);
+    const a = await hub.subscribe(conn, { channel: "tasks" });
+    const b = await hub.subscribe(conn, { channel: "tasks" });
+    a.activate();
+    b.activate();
+    sink.room = 4;
+    await hub.publish(admin, "tasks", Array.from({ length: 6 }, (_, i) => ({ type: "task.created", payload: { i } })));
+    await flush();
+    expect(sink.events.map((e) => e.subscriptionId)).toEqual(Array(4).fill(a.result.subscriptionId));
+    sink.room = 4;
+    sink.setWritable();
+    await flush();
+    // b was not reached by the first pump: it goes first now.
+    expect(sink.events.slice(4).map((e) => e.subscriptionId)).toEqual(Array(4).fill(b.result.subscriptionId));
+    sink.room = Number.POSITIVE_INFINITY;
+    sink.setWritable();
+    await flush();
+    expect(sink.batches).toEqual([4, 4, 2, 2]);
+    for (const { result } of [a, b]) {
+      expect(sink.events.filter((e) => e.subscriptionId === result.subscriptionId).map((e) => e.event.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    }
+    expect(hub.stats().queuedEvents).toBe(0);
   });
 });
