@@ -35,26 +35,42 @@ const setup = (maxQueued = 2) => {
 describe("ConnectionBudget", () => {
   it("runs requests under the soft limit, reserving their answers; past it, stops reading and queues", () => {
     const { conn, budget, started, request } = setup();
-    expect(request("a", 60)).toBe(true);
+    expect(request("a", 30)).toBe(true);
+    expect(request("b", 30)).toBe(true);
     expect(conn.paused).toBe(false);
-    expect(request("b", 60)).toBe(true); // 60 < 100: admitted, now 120 reserved
     expect(started).toEqual(["a", "b"]);
+    expect(budget.room()).toBe(40);
+    // 60 does not fit in the 40 left: it waits, and the connection is not read meanwhile.
+    expect(request("c", 60)).toBe(true);
     expect(conn.paused).toBe(true);
-    expect(budget.room()).toBe(-20);
-    expect(request("c", 10)).toBe(true);
-    expect(request("d", 10)).toBe(true);
+    expect(request("d", 10)).toBe(true); // behind c, though it would fit
     expect(request("e", 10)).toBe(false); // the queue holds two
     expect(started).toEqual(["a", "b"]);
     expect(budget.queued).toBe(2);
   });
 
+  it("a request larger than the soft limit runs alone; nothing else is reserved", () => {
+    const { conn, budget, started, releases, request } = setup();
+    request("big", 150);
+    expect(started).toEqual(["big"]);
+    expect(conn.paused).toBe(true);
+    request("small", 10);
+    expect(started).toEqual(["big"]);
+    releases.get("big")!();
+    expect(started).toEqual(["big", "small"]);
+    expect(conn.paused).toBe(false);
+    expect(budget.reservedBytes).toBe(10);
+  });
+
   it("answers written and drained start the waiting requests in order, then reading resumes", () => {
     const { conn, budget, started, releases, request } = setup();
     request("a", 60);
-    request("b", 60);
+    request("b", 30);
     request("c", 10);
-    // a's answer is written (60 unsent) and its reservation released: still over the soft limit.
-    conn.unsent = 60;
+    expect(started).toEqual(["a", "b"]);
+    expect(conn.paused).toBe(true);
+    // a's answer is written (80 unsent) and its reservation released: c still does not fit.
+    conn.unsent = 80;
     releases.get("a")!();
     expect(started).toEqual(["a", "b"]);
     expect(conn.paused).toBe(true);
@@ -63,7 +79,7 @@ describe("ConnectionBudget", () => {
     budget.check();
     expect(started).toEqual(["a", "b", "c"]);
     expect(conn.paused).toBe(false);
-    expect(budget.reservedBytes).toBe(70);
+    expect(budget.reservedBytes).toBe(40);
     releases.get("b")!();
     releases.get("b")!(); // twice: released once
     releases.get("c")!();
@@ -74,7 +90,7 @@ describe("ConnectionBudget", () => {
   it("closes past the hard limit and runs nothing more", () => {
     const { conn, budget, started, releases, request } = setup();
     request("a", 60);
-    request("b", 60);
+    request("b", 30);
     request("c", 10);
     expect(budget.wouldOverflow(150)).toBe(false);
     expect(budget.wouldOverflow(201)).toBe(true);

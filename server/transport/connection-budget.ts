@@ -25,7 +25,8 @@ export type Release = () => void;
  * One connection's memory budget for everything the server writes to it. Unsent bytes are measured,
  * not counted, so answers, acks, pings and live events all count. A request reserves its largest
  * possible answer while it runs, so requests admitted together cannot overshoot: with every answer at
- * most its reservation and requests admitted only below the soft limit, a client that never reads
+ * most its reservation and requests admitted only while their reservation fits under the soft limit
+ * (or, when nothing else is reserved, while the connection is under it), a client that never reads
  * holds at most soft + one reservation, which the hard limit (validated ≥ soft + MAX_ANSWER_BYTES)
  * leaves room for. Over the soft limit the connection stops being read, requests already parsed wait
  * in a short queue (beyond it they are refused), and the live pump gets no room.
@@ -65,7 +66,7 @@ export class ConnectionBudget {
    */
   admit(bytes: number, run: (release: Release) => void): boolean {
     if (this.closed) return true; // nothing more is answered on a closed connection
-    if (this.queue.length === 0 && this.room() > 0) {
+    if (this.queue.length === 0 && this.fits(bytes)) {
       this.start(bytes, run);
       if (this.room() <= 0) this.pause();
       return true;
@@ -94,7 +95,7 @@ export class ConnectionBudget {
       this.conn.overflow(unsent);
       return;
     }
-    while (this.queue.length > 0 && this.room() > 0) {
+    while (this.queue.length > 0 && this.fits(this.queue[0]!.bytes)) {
       const next = this.queue.shift()!;
       this.start(next.bytes, next.run);
       if (this.closed) return;
@@ -113,6 +114,15 @@ export class ConnectionBudget {
   close() {
     this.closed = true;
     this.queue.length = 0;
+  }
+
+  /**
+   * Whether a request reserving `bytes` may start: when its whole reservation fits under the soft
+   * limit, or when nothing else is reserved and the connection is under it (so one always can).
+   */
+  private fits(bytes: number): boolean {
+    const room = this.room();
+    return room > bytes || (this.reserved === 0 && room > 0);
   }
 
   private start(bytes: number, run: (release: Release) => void) {
