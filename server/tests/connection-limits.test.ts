@@ -166,6 +166,24 @@ describe("a client that pauses its socket and keeps asking", () => {
   });
 });
 
+describe("a client that reads", () => {
+  it("pipelining 100 subscribes with history gets every answer: requests wait their turn instead of being refused", async () => {
+    server = await startServerProcess({ database: "embedded" });
+    await api(server, "POST", "/api/v1/channels/agents/events", {
+      token: server.adminToken,
+      body: Array.from({ length: 50 }, (_, i) => ({ type: "agent.heartbeat", payload: { i } })),
+    });
+    const s = await open(server.adminToken);
+    // Each reserves a full answer (MAX_ANSWER_BYTES): they run a few at a time, the rest wait.
+    const acks = (await Promise.all(
+      Array.from({ length: 100 }, () => s.timeout(20_000).emitWithAck("subscribe", { channel: "agents", history: 1000 })),
+    )) as Ack<SubscribeResult>[];
+    expect(acks.filter((a) => a.ok)).toHaveLength(100);
+    expect(acks.every((a) => a.ok && a.history.length === 50)).toBe(true);
+    await waitFor(async () => (await metric(server!, "switchboard_connections_read_paused")) === 0, "reading again");
+  });
+});
+
 describe("per-token limits", () => {
   it("one token holds at most MAX_CONNECTIONS_PER_TOKEN connections and MAX_SUBSCRIPTIONS_PER_TOKEN subscriptions, released exactly", async () => {
     server = await startServerProcess({ database: "embedded", env: { MAX_CONNECTIONS_PER_TOKEN: "5", MAX_SUBSCRIPTIONS_PER_TOKEN: "7" } });
