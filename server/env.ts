@@ -38,6 +38,17 @@ const settingsSchema = z.object({
   /** Events queued per subscription before the backpressure policy applies. */
   BACKLOG_MAX: int(1000, 1),
   BACKPRESSURE: z.enum(["drop-oldest", "disconnect"]).default("drop-oldest"),
+  /**
+   * Unsent bytes one connection may hold (answers, acks and live events not yet taken by the client)
+   * before the server stops reading its requests and stops writing live events to it.
+   */
+  CONNECTION_BUFFER_SOFT_BYTES: int(8 * 1024 * 1024, 1024),
+  /** Unsent bytes past which a connection is closed as a slow consumer; at least soft + MAX_ANSWER_BYTES. */
+  CONNECTION_BUFFER_HARD_BYTES: int(16 * 1024 * 1024, 1024),
+  /** Connections one token may hold on one node. */
+  MAX_CONNECTIONS_PER_TOKEN: int(200, 1),
+  /** Subscriptions one token may hold across its connections on one node. */
+  MAX_SUBSCRIPTIONS_PER_TOKEN: int(1000, 1),
   PING_INTERVAL_MS: int(25_000, 100),
   PING_TIMEOUT_MS: int(20_000, 100),
   /** Sustained events per second one token may publish; beyond it publishes get 429. */
@@ -50,17 +61,26 @@ const settingsSchema = z.object({
   PUBLISH_BYTES_BURST: int(64 * 1024 * 1024, 1),
   /** Largest HTTP request body (a batch of events). */
   MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024),
-  /** Most bytes of events one history answer holds (socket subscribe, HTTP pages, refills); the rest is paged. */
+  /**
+   * Most bytes of events one history answer holds (socket subscribe, HTTP pages, views, refills); the
+   * rest is paged. A socket request reserves it in its connection's buffer while it runs.
+   */
   MAX_ANSWER_BYTES: int(4 * 1024 * 1024, 4096),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
 });
 
-// An answer always holds at least one event, so one event of the largest payload must fit.
-export const envSchema = settingsSchema.refine((env) => env.MAX_ANSWER_BYTES >= env.MAX_PAYLOAD_BYTES + 1024, {
-  path: ["MAX_ANSWER_BYTES"],
-  message: "MAX_ANSWER_BYTES must be at least MAX_PAYLOAD_BYTES + 1024 (one event of the largest payload with its envelope)",
-});
+export const envSchema = settingsSchema
+  // An answer always holds at least one event, so one event of the largest payload must fit.
+  .refine((env) => env.MAX_ANSWER_BYTES >= env.MAX_PAYLOAD_BYTES + 1024, {
+    path: ["MAX_ANSWER_BYTES"],
+    message: "MAX_ANSWER_BYTES must be at least MAX_PAYLOAD_BYTES + 1024 (one event of the largest payload with its envelope)",
+  })
+  // A connection with a whole answer in flight on top of a full soft buffer is not yet a slow consumer.
+  .refine((env) => env.CONNECTION_BUFFER_HARD_BYTES >= env.CONNECTION_BUFFER_SOFT_BYTES + env.MAX_ANSWER_BYTES, {
+    path: ["CONNECTION_BUFFER_HARD_BYTES"],
+    message: "CONNECTION_BUFFER_HARD_BYTES must be at least CONNECTION_BUFFER_SOFT_BYTES + MAX_ANSWER_BYTES",
+  });
 
 export type Env = z.infer<typeof envSchema>;
 

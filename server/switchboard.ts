@@ -25,7 +25,7 @@ import { createMetrics } from "./transport/metrics";
 import { createPageGate } from "./transport/page-gate";
 import { PublishRateLimiter } from "./transport/rate-limit";
 import { RedisFanout } from "./transport/redis-fanout";
-import { attachSocketGateway, type SwitchboardServer } from "./transport/socket-gateway";
+import { attachSocketGateway, handshakeError, type ConnectionBufferStats, type SwitchboardServer } from "./transport/socket-gateway";
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, "..");
 
@@ -140,7 +140,8 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       },
     });
 
-    const metrics = createMetrics(() => hub);
+    let connectionBuffers: (() => ConnectionBufferStats) | null = null;
+    const metrics = createMetrics(() => hub, () => connectionBuffers?.() ?? null);
     const catchUp = () => hub?.catchUp().catch((err: unknown) => logger.warn({ err }, "catch-up from the database failed"));
     const fanout: FanoutBackend = env.REDIS_URL
       ? new RedisFanout(io, { url: env.REDIS_URL, sharded: env.REDIS_SHARDED, prefix: env.REDIS_PREFIX, logger, onReconnect: catchUp })
@@ -162,6 +163,8 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
       maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
       maxAnswerBytes: env.MAX_ANSWER_BYTES,
       maxPayloadDepth: env.MAX_PAYLOAD_DEPTH,
+      maxConnectionsPerToken: env.MAX_CONNECTIONS_PER_TOKEN,
+      maxSubscriptionsPerToken: env.MAX_SUBSCRIPTIONS_PER_TOKEN,
       admitPublish: (principal, cost) => rateLimiter.take(principal.tokenId, cost),
       // A transaction's events reach every backlog at once: no larger than a backlog, so a
       // subscriber that keeps up never gets a gap just because many producers published together.
@@ -206,8 +209,19 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
         if (!req.url?.startsWith(SOCKET_PATH)) upgrade(req, socket, head);
       });
     }
-    io.use((_socket, next) => (accepting ? next() : next(new Error("unavailable"))));
-    attachSocketGateway(io, { hub, verifier, logger });
+    io.use((_socket, next) => (accepting ? next() : next(handshakeError("unavailable", "The server is starting or stopping; retry shortly."))));
+    const gateway = attachSocketGateway(io, {
+      hub,
+      verifier,
+      logger,
+      limits: {
+        softBytes: env.CONNECTION_BUFFER_SOFT_BYTES,
+        hardBytes: env.CONNECTION_BUFFER_HARD_BYTES,
+        maxAnswerBytes: env.MAX_ANSWER_BYTES,
+        maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+      },
+    });
+    connectionBuffers = gateway.bufferStats;
     api = createHttpApi({
       hub,
       views: new DashboardViews(prisma, [...catalog.keys()], { maxBytes: env.MAX_ANSWER_BYTES }),

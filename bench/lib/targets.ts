@@ -239,6 +239,10 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Tar
     ADMIN_TOKEN: token,
     LOG_LEVEL: "info",
     ENV_FILE: "/dev/null", // not the project's .env: its settings would change what is measured
+    // The bench opens up to 5,000 subscriber connections with one token: far past the per-token
+    // defaults (200 connections, 1,000 subscriptions), which guard against exactly that.
+    MAX_CONNECTIONS_PER_TOKEN: "20000",
+    MAX_SUBSCRIPTIONS_PER_TOKEN: "100000",
     ...(options.redis ? { REDIS_URL: MACHINE_REDIS, REDIS_PREFIX: `sb-bench-${randomBytes(4).toString("hex")}` } : {}),
     ...options.env,
   };

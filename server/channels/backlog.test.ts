@@ -20,7 +20,7 @@ function drained(backlog: Backlog) {
   const out: (SwitchboardEvent[] | Gap)[] = [];
   backlog.drain(
     out,
-    (into, events) => into.push([...events]),
+    (into, events) => (into.push([...events]), events.length),
     (into, gap) => into.push({ ...gap }),
   );
   return out;
@@ -112,11 +112,71 @@ describe("Backlog, drain", () => {
       (seqs, events) => {
         seqs.push(...events.map((e) => e.seq));
         backlog.push(ev(3));
+        return events.length;
       },
       () => {},
     );
     expect(first).toEqual([1, 2]);
     expect(drained(backlog)).toEqual([[ev(3)]]);
     expect(drained(backlog)).toEqual([]);
+  });
+
+  it("a receiver that takes only part of a run leaves the rest queued, in order, ahead of newer events", () => {
+    const backlog = new Backlog(10, "drop-oldest");
+    for (let seq = 1; seq <= 5; seq++) backlog.push(ev(seq));
+    const got: number[] = [];
+    const takeTwo = (into: number[], events: readonly SwitchboardEvent[]) => {
+      const n = Math.min(2, events.length);
+      for (let i = 0; i < n; i++) into.push(events[i]!.seq);
+      if (into.length === 2) backlog.push(ev(6)); // arrives while the receiver runs
+      return n;
+    };
+    expect(backlog.drain(got, takeTwo, () => {})).toBe(false);
+    expect(got).toEqual([1, 2]);
+    expect(backlog.size).toBe(4);
+    // A full receiver takes nothing: everything stays.
+    expect(backlog.drain(got, () => 0, () => {})).toBe(false);
+    expect(backlog.size).toBe(4);
+    expect(drained(backlog)).toEqual([[ev(3), ev(4), ev(5), ev(6)]]);
+    expect(backlog.isEmpty).toBe(true);
+  });
+
+  it("a partial drain keeps gaps and the capacity bound: every seq is delivered or reported once, in order", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 6 })), { minLength: 1, maxLength: 12 }),
+        (capacity, steps) => {
+          const backlog = new Backlog(capacity, "drop-oldest");
+          let seq = 0;
+          const seen: number[] = [];
+          const drainUpTo = (room: number) =>
+            backlog.drain(
+              seen,
+              (into, events) => {
+                const n = Math.min(room, events.length);
+                for (let i = 0; i < n; i++) into.push(events[i]!.seq);
+                room -= n;
+                return n;
+              },
+              (into, gap) => {
+                for (let s = gap.fromSeq; s <= gap.toSeq; s++) into.push(s);
+              },
+            );
+          for (const [burst, room] of steps) {
+            for (let i = 0; i < burst; i++) {
+              backlog.push(ev(++seq));
+              expect(backlog.size).toBeLessThanOrEqual(capacity);
+            }
+            const before = backlog.size;
+            const done = drainUpTo(room);
+            expect(done).toBe(backlog.isEmpty);
+            expect(backlog.size).toBe(Math.max(0, before - room));
+          }
+          while (!drainUpTo(3));
+          expect(seen).toEqual(Array.from({ length: seq }, (_, i) => i + 1));
+        },
+      ),
+    );
   });
 });

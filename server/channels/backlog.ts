@@ -79,13 +79,15 @@ export class Backlog {
   }
 
   /**
-   * Hands everything queued to `onEvents` and `onGap`, in order: runs of events (never empty) and
-   * gaps. The array `onEvents` gets is the backlog's own and is reused afterwards: read it during the
-   * call, do not keep it (one array per subscription, not one per delivery). `context` is passed
-   * through, so callers need not allocate a closure per drain.
+   * Hands what is queued to `onEvents` and `onGap`, in order: runs of events (never empty) and gaps.
+   * `onEvents` returns how many events of the run it took, from the start; when it takes fewer (its
+   * receiver is full), the drain stops there, keeps the rest queued in order and returns false.
+   * Returns true when everything was taken. The array `onEvents` gets is the backlog's own and is
+   * reused afterwards: read it during the call, do not keep it (one array per subscription, not one
+   * per delivery). `context` is passed through, so callers need not allocate a closure per drain.
    */
-  drain<C>(context: C, onEvents: (context: C, events: readonly SwitchboardEvent[]) => void, onGap: (context: C, gap: Gap) => void): void {
-    if (this.isEmpty) return;
+  drain<C>(context: C, onEvents: (context: C, events: readonly SwitchboardEvent[]) => number, onGap: (context: C, gap: Gap) => void): boolean {
+    if (this.isEmpty) return true;
     const items = this.head === 0 ? this.items : this.items.slice(this.head);
     const hadGap = this.gapQueued;
     // Two arrays take turns: events pushed while the callbacks run go to the other one.
@@ -94,22 +96,47 @@ export class Backlog {
     this.eventCount = 0;
     this.gapQueued = false;
     if (!hadGap) {
-      onEvents(context, items as SwitchboardEvent[]);
+      const taken = onEvents(context, items as SwitchboardEvent[]);
+      if (taken < items.length) return this.keep(items, taken);
     } else {
-      let run: SwitchboardEvent[] = [];
-      for (const item of items) {
-        if (isGap(item)) {
-          if (run.length) onEvents(context, run);
-          run = [];
-          onGap(context, item);
-        } else {
-          run.push(item);
+      let from = 0;
+      for (let i = 0; i <= items.length; i++) {
+        const item = items[i];
+        if (item !== undefined && !isGap(item)) continue;
+        if (i > from) {
+          const taken = onEvents(context, items.slice(from, i) as SwitchboardEvent[]);
+          if (taken < i - from) return this.keep(items, from + taken);
         }
+        if (item !== undefined) onGap(context, item);
+        from = i + 1;
       }
-      if (run.length) onEvents(context, run);
     }
     items.length = 0;
     this.spare = items;
+    return true;
+  }
+
+  /** After a partial drain: puts `items` from `from` on back in front of whatever came meanwhile. */
+  private keep(items: BacklogItem[], from: number): false {
+    const arrived = this.items;
+    if (from === 0 && arrived.length === 0) {
+      // Nothing was taken (the usual case when the receiver was already full): no copy.
+      this.spare = arrived;
+      this.items = items;
+    } else {
+      const rest = items.slice(from);
+      for (const item of arrived) rest.push(item);
+      arrived.length = 0;
+      items.length = 0;
+      this.spare = items;
+      this.items = rest;
+    }
+    this.head = 0;
+    let gaps = 0;
+    for (const item of this.items) if (isGap(item)) gaps++;
+    this.gapQueued = gaps > 0;
+    this.eventCount = this.items.length - gaps;
+    return false;
   }
 
   private dropOldestEvent() {

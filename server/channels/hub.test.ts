@@ -32,9 +32,16 @@ class RecordingSink implements SubscriberSink {
   private waiting: (() => void)[] = [];
   /** How many events each `sendEvents` call carried. */
   batches: number[] = [];
+  /** Events the sink takes before it is full (and stops being writable until `setWritable`). */
+  room = Number.POSITIVE_INFINITY;
   sendEvents(events: readonly SwitchboardEvent[], subscriptionId: string) {
-    this.batches.push(events.length);
-    for (const event of events) this.events.push({ event, subscriptionId });
+    const n = Math.min(events.length, this.room);
+    this.room -= n;
+    if (this.room === 0) this.writable = false;
+    if (n === 0) return 0;
+    this.batches.push(n);
+    for (let i = 0; i < n; i++) this.events.push({ event: events[i]!, subscriptionId });
+    return n;
   }
   sendGap(notice: GapNotice) {
     this.gaps.push(notice);
@@ -55,13 +62,17 @@ class RecordingSink implements SubscriberSink {
 }
 
 const hubs: Hub[] = [];
-async function startHub(options: { maxBacklog?: number; backpressure?: BackpressurePolicy; store?: MemoryHistoryStore } = {}) {
+async function startHub(
+  options: { maxBacklog?: number; backpressure?: BackpressurePolicy; store?: MemoryHistoryStore; maxConnectionsPerToken?: number; maxSubscriptionsPerToken?: number } = {},
+) {
   const hub = new Hub({
     catalog: createCatalog({ retention: 1000, maxBacklog: options.maxBacklog ?? 1000, backpressure: options.backpressure ?? "drop-oldest" }),
     store: options.store ?? new MemoryHistoryStore(),
     fanout: new MemoryFanout(),
     logger: silent,
     maxPayloadBytes: 1024,
+    maxConnectionsPerToken: options.maxConnectionsPerToken,
+    maxSubscriptionsPerToken: options.maxSubscriptionsPerToken,
   });
   await hub.start();
   hubs.push(hub);
@@ -172,5 +183,82 @@ describe("Hub", () => {
     await flush();
     expect(sink.events).toHaveLength(0);
     expect(() => hub.unsubscribe(conn, result.subscriptionId)).toThrow(expect.objectContaining({ code: "not_found" }));
+  });
+
+  it("limits one token's connections and subscriptions across them, and frees them exactly on unsubscribe and disconnect", async () => {
+    const hub = await startHub({ maxConnectionsPerToken: 3, maxSubscriptionsPerToken: 4 });
+    const conns = [hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink())];
+    expect(() => hub.connect(viewer, new RecordingSink())).toThrow(expect.objectContaining({ code: "rate_limited" }));
+    // Another token is not affected.
+    const other = hub.connect(admin, new RecordingSink());
+    hub.disconnect(conns[2]!);
+    hub.disconnect(conns[2]!); // twice: released once
+    conns[2] = hub.connect(viewer, new RecordingSink());
+    expect(() => hub.connect(viewer, new RecordingSink())).toThrow(expect.objectContaining({ code: "rate_limited" }));
+
+    const subscribe = (i: number) => hub.subscribe(conns[i]!, { channel: "tasks" }).then((p) => p.result.subscriptionId);
+    const ids = [await subscribe(0), await subscribe(0), await subscribe(1), await subscribe(2)];
+    await expect(subscribe(1)).rejects.toMatchObject({ code: "rate_limited" });
+    await expect(hub.subscribe(other, { channel: "tasks" })).resolves.toBeTruthy();
+    hub.unsubscribe(conns[0]!, ids[0]!);
+    ids[0] = await subscribe(1);
+    await expect(subscribe(2)).rejects.toMatchObject({ code: "rate_limited" });
+    // A refused subscribe holds nothing.
+    hub.disconnect(conns[1]!); // held two
+    await subscribe(2);
+    await subscribe(0);
+    await expect(subscribe(0)).rejects.toMatchObject({ code: "rate_limited" });
+    for (const conn of conns) hub.disconnect(conn);
+    hub.disconnect(other);
+    expect(hub.stats()).toMatchObject({ connections: 0, subscriptions: 0, tokens: 0 });
+    // Everything came back: the full allowance again.
+    const fresh = [hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink())];
+    for (let i = 0; i < 4; i++) await hub.subscribe(fresh[i % 3]!, { channel: "tasks" });
+    await expect(hub.subscribe(fresh[0]!, { channel: "tasks" })).rejects.toMatchObject({ code: "rate_limited" });
+  });
+
+  it("releases the subscription of a subscribe whose history read fails", async () => {
+    class FailingStore extends MemoryHistoryStore {
+      fail = false;
+      override async read(q: ReadQuery) {
+        if (this.fail) throw new Error("read failed");
+        return super.read(q);
+      }
+    }
+    const store = new FailingStore();
+    const hub = await startHub({ store, maxSubscriptionsPerToken: 1 });
+    const conn = hub.connect(viewer, new RecordingSink());
+    store.fail = true;
+    await expect(hub.subscribe(conn, { channel: "tasks" })).rejects.toThrow("read failed");
+    store.fail = false;
+    await expect(hub.subscribe(conn, { channel: "tasks" })).resolves.toBeTruthy();
+    await expect(hub.subscribe(conn, { channel: "tasks" })).rejects.toMatchObject({ code: "rate_limited" });
+  });
+
+  it("a full sink takes part of a backlog; the rest follows, in order, and the next pump serves the others first", async () => {
+    const hub = await startHub();
+    const sink = new RecordingSink();
+    const conn = hub.connect(viewer, sink);
+    const a = await hub.subscribe(conn, { channel: "tasks" });
+    const b = await hub.subscribe(conn, { channel: "tasks" });
+    a.activate();
+    b.activate();
+    sink.room = 4;
+    await hub.publish(admin, "tasks", Array.from({ length: 6 }, (_, i) => ({ type: "task.created", payload: { i } })));
+    await flush();
+    expect(sink.events.map((e) => e.subscriptionId)).toEqual(Array(4).fill(a.result.subscriptionId));
+    sink.room = 4;
+    sink.setWritable();
+    await flush();
+    // b was not reached by the first pump: it goes first now.
+    expect(sink.events.slice(4).map((e) => e.subscriptionId)).toEqual(Array(4).fill(b.result.subscriptionId));
+    sink.room = Number.POSITIVE_INFINITY;
+    sink.setWritable();
+    await flush();
+    expect(sink.batches).toEqual([4, 4, 2, 2]);
+    for (const { result } of [a, b]) {
+      expect(sink.events.filter((e) => e.subscriptionId === result.subscriptionId).map((e) => e.event.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    }
+    expect(hub.stats().queuedEvents).toBe(0);
   });
 });

@@ -52,6 +52,10 @@ export interface HubOptions {
   /** Events one publish call may carry. */
   maxBatch?: number;
   maxSubscriptionsPerConnection?: number;
+  /** Connections one token (`principal.tokenId`) may hold on this node. */
+  maxConnectionsPerToken?: number;
+  /** Subscriptions one token may hold across its connections on this node. */
+  maxSubscriptionsPerToken?: number;
   /**
    * Called with the principal and what a publish costs (events, and payload bytes as stored) before
    * it is accepted; throws to refuse it.
@@ -113,6 +117,13 @@ export class Hub {
   private readonly maxBatch: number;
   private readonly maxSubscriptions: number;
   private readonly maxAnswerBytes: number | undefined;
+  private readonly maxConnectionsPerToken: number;
+  private readonly maxSubscriptionsPerToken: number;
+  /**
+   * Each token's open connections. A token's subscriptions are counted from them when it subscribes,
+   * so nothing has to be released by hand: a closed subscription or connection simply stops counting.
+   */
+  private readonly tokenConnections = new Map<string, Set<SubscriberConnection>>();
   private started = false;
   private nextConnectionId = 1;
 
@@ -122,6 +133,8 @@ export class Hub {
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
     this.maxAnswerBytes = options.maxAnswerBytes;
+    this.maxConnectionsPerToken = options.maxConnectionsPerToken ?? 200;
+    this.maxSubscriptionsPerToken = options.maxSubscriptionsPerToken ?? 1000;
     for (const channel of options.catalog.keys()) {
       this.committers.set(
         channel,
@@ -245,15 +258,29 @@ export class Hub {
     return committed;
   }
 
+  /** Throws `rate_limited` when the token already holds `maxConnectionsPerToken` connections. */
   connect(principal: Principal, sink: SubscriberSink): SubscriberConnection {
     this.assertStarted();
+    let siblings = this.tokenConnections.get(principal.tokenId);
+    if (siblings && siblings.size >= this.maxConnectionsPerToken) {
+      throw new SwitchboardError(
+        "rate_limited",
+        `This token already holds ${siblings.size} connections to this node; the limit is ${this.maxConnectionsPerToken} (MAX_CONNECTIONS_PER_TOKEN). Close one first.`,
+        { retryAfterSeconds: 1 },
+      );
+    }
     const conn = new SubscriberConnection(`c${this.nextConnectionId++}`, principal, sink, this.delivery);
     this.connections.add(conn);
+    if (!siblings) this.tokenConnections.set(principal.tokenId, (siblings = new Set()));
+    siblings.add(conn);
     return conn;
   }
 
+  /** Releases the connection and its subscriptions; calling it again does nothing. */
   disconnect(conn: SubscriberConnection) {
     conn.closed = true;
+    const siblings = this.tokenConnections.get(conn.principal.tokenId);
+    if (siblings?.delete(conn) && siblings.size === 0) this.tokenConnections.delete(conn.principal.tokenId);
     for (const sub of conn.subscriptions.values()) this.channelSubscriptions.get(sub.channel)?.delete(sub);
     conn.subscriptions.clear();
     this.connections.delete(conn);
@@ -286,6 +313,7 @@ export class Hub {
     if (conn.subscriptions.size >= this.maxSubscriptions) {
       throw new SwitchboardError("rate_limited", `At most ${this.maxSubscriptions} subscriptions per connection.`);
     }
+    this.assertTokenMaySubscribe(conn.principal);
     const filter = normalizeFilter(req.filter);
     const sub = new Subscription(
       `${conn.id}.${randomUUID().slice(0, 8)}`,
@@ -367,7 +395,7 @@ export class Hub {
     }
     let pendingWrites = 0;
     for (const committer of this.committers.values()) pendingWrites += committer.pendingEvents;
-    return { connections: this.connections.size, subscriptions, queuedEvents, pendingWrites };
+    return { connections: this.connections.size, subscriptions, queuedEvents, pendingWrites, tokens: this.tokenConnections.size };
   }
 
   /** Tells the sequencers what the store has committed, so events fanout lost are read from history. */
@@ -415,6 +443,18 @@ export class Hub {
       } else if (sub.live) {
         sub.connection.schedulePump();
       }
+    }
+  }
+
+  /** Counted across the token's connections (at most `maxConnectionsPerToken` of them), not kept in a counter that could leak. */
+  private assertTokenMaySubscribe(principal: Principal) {
+    let held = 0;
+    for (const conn of this.tokenConnections.get(principal.tokenId) ?? []) held += conn.subscriptions.size;
+    if (held >= this.maxSubscriptionsPerToken) {
+      throw new SwitchboardError(
+        "rate_limited",
+        `This token already holds ${held} subscriptions on this node; the limit is ${this.maxSubscriptionsPerToken} (MAX_SUBSCRIPTIONS_PER_TOKEN). Unsubscribe first.`,
+      );
     }
   }
 

@@ -15,16 +15,20 @@ export type CloseReason = "slow_consumer" | "shutdown";
 /**
  * The transport's side of one client connection. The hub calls `send*` only while `isWritable()`;
  * when it is not, it waits for `onceWritable` and keeps events in the subscriptions' bounded backlogs
- * meanwhile, so a client that stops reading costs at most its backlogs.
+ * meanwhile, so a client that stops reading costs at most its backlogs. A sink also bounds what one
+ * pump may write into it: `sendEvents` takes only as many events as it has room for.
  */
 export interface SubscriberSink {
   /**
    * One subscription's events, in seq order, never empty. Everything that queued while the sink was
-   * busy comes in one call, so a transport can send it as one message. The array is reused after the
-   * call returns: send (or copy) the events during it.
+   * busy comes in one call, so a transport can send it as one message. Returns how many events, from
+   * the start, it sent: all of them, or fewer when it is full (at least one unless it was full
+   * already); the rest stay queued for the next pump. The array is reused after the call returns:
+   * send (or copy) the events during it.
    */
-  sendEvents(events: readonly SwitchboardEvent[], subscriptionId: string): void;
+  sendEvents(events: readonly SwitchboardEvent[], subscriptionId: string): number;
   sendGap(notice: GapNotice): void;
+  /** Whether the sink takes writes now, with room for more. */
   isWritable(): boolean;
   /** Calls `callback` once, when the sink is writable again. At most one callback waits at a time. */
   onceWritable(callback: () => void): void;
@@ -104,8 +108,9 @@ export class DeliveryScheduler {
 }
 
 function sendEvents(sub: Subscription, events: readonly SwitchboardEvent[]) {
-  sub.connection.sink.sendEvents(events, sub.id);
-  sub.connection.countDelivered(sub.channel, events.length);
+  const sent = sub.connection.sink.sendEvents(events, sub.id);
+  if (sent > 0) sub.connection.countDelivered(sub.channel, sent);
+  return sent;
 }
 
 function sendGap(sub: Subscription, gap: Gap) {
@@ -134,20 +139,38 @@ export class SubscriberConnection {
     this.scheduler.countDelivered(channel, count);
   }
 
-  /** Moves every live subscription's backlog to the sink, if the sink takes writes now. */
+  /**
+   * Moves every live subscription's backlog to the sink, as far as the sink has room, if it takes
+   * writes now. When the sink fills up, the rest stays queued and the pump runs again once the sink
+   * is writable, starting with the subscriptions this run did not reach.
+   */
   pump() {
     if (this.closed || this.waitingForDrain) return;
-    if (!this.sink.isWritable()) {
-      this.waitingForDrain = true;
-      this.sink.onceWritable(() => {
-        this.waitingForDrain = false;
-        this.schedulePump();
-      });
-      return;
-    }
+    if (!this.sink.isWritable()) return this.waitForSink();
     for (const sub of this.subscriptions.values()) {
       if (!sub.live || sub.backlog.isEmpty) continue;
-      sub.backlog.drain(sub, sendEvents, sendGap);
+      if (!sub.backlog.drain(sub, sendEvents, sendGap)) {
+        this.served(sub);
+        return this.waitForSink();
+      }
+    }
+  }
+
+  private waitForSink() {
+    if (this.closed) return;
+    this.waitingForDrain = true;
+    this.sink.onceWritable(() => {
+      this.waitingForDrain = false;
+      this.schedulePump();
+    });
+  }
+
+  /** Moves the subscriptions up to `last` behind the others, so a full sink does not starve the later ones. */
+  private served(last: Subscription) {
+    for (const sub of [...this.subscriptions.values()]) {
+      this.subscriptions.delete(sub.id);
+      this.subscriptions.set(sub.id, sub);
+      if (sub === last) break;
     }
   }
 }

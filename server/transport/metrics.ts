@@ -1,8 +1,12 @@
 import client from "prom-client";
 import type { Hub, HubMetrics } from "../channels/hub";
+import type { ConnectionBufferStats } from "./socket-gateway";
 
-/** Prometheus metrics for /metrics: the hub's counters plus gauges read from it at scrape time. */
-export function createMetrics(getHub: () => Hub | null) {
+/**
+ * Prometheus metrics for /metrics: the hub's counters plus gauges read from it at scrape time, and
+ * the socket connections' unsent bytes (over all connections, no label per connection).
+ */
+export function createMetrics(getHub: () => Hub | null, getConnectionBuffers: () => ConnectionBufferStats | null = () => null) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: "switchboard_process_" });
   const channel = ["channel"] as const;
@@ -57,6 +61,37 @@ export function createMetrics(getHub: () => Hub | null) {
     registers: [registry],
     collect() {
       this.set(getHub()?.stats().pendingWrites ?? 0);
+    },
+  });
+  // One read of every connection per scrape, shared by the three gauges below.
+  let buffers: { at: number; stats: ConnectionBufferStats | null } = { at: -1, stats: null };
+  const bufferStats = () => {
+    const now = performance.now();
+    if (now - buffers.at > 50) buffers = { at: now, stats: getConnectionBuffers() };
+    return buffers.stats;
+  };
+  new client.Gauge({
+    name: "switchboard_connection_unsent_bytes",
+    help: "Bytes written to socket connections that their clients have not taken yet (engine buffer + transport + TCP), all connections together",
+    registers: [registry],
+    collect() {
+      this.set(bufferStats()?.unsentBytes ?? 0);
+    },
+  });
+  new client.Gauge({
+    name: "switchboard_connection_unsent_bytes_max",
+    help: "Unsent bytes of the socket connection that holds the most",
+    registers: [registry],
+    collect() {
+      this.set(bufferStats()?.maxUnsentBytes ?? 0);
+    },
+  });
+  new client.Gauge({
+    name: "switchboard_connections_read_paused",
+    help: "Socket connections over their soft buffer limit, whose requests are not being read until they drain",
+    registers: [registry],
+    collect() {
+      this.set(bufferStats()?.readPaused ?? 0);
     },
   });
   const hubMetrics: HubMetrics = {
