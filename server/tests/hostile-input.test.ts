@@ -262,12 +262,19 @@ function httpProblem(spec: RequestSpec, answer: Answer): string | null {
 
 const violations: Violation[] = [];
 
+/** What the answers of the current batch were, counted (status or ack code): printed with each batch. */
+const outcomes = new Map<string, number>();
+const countOutcome = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
+
 async function runBatch<T>(name: string, arbitrary: fc.Arbitrary<T>, numRuns: number, check: (value: T) => Promise<Violation | null>, options: { concurrency?: number } = {}) {
   violations.length = 0;
+  outcomes.clear();
+  let runs = 0;
   const inFlight = new Set<Promise<void>>();
   const concurrency = SHRINK ? 1 : (options.concurrency ?? 1);
   await fc.assert(
     fc.asyncProperty(arbitrary, async (value) => {
+      runs++;
       const run = check(value).then((v) => {
         if (v) violations.push(v);
       });
@@ -284,6 +291,8 @@ async function runBatch<T>(name: string, arbitrary: fc.Arbitrary<T>, numRuns: nu
     { numRuns, seed: SEED, endOnFailure: !SHRINK, interruptAfterTimeLimit: BATCH_TIME_LIMIT_MS, markInterruptAsFailure: false },
   );
   await Promise.all(inFlight);
+  console.log(`${name}: ${runs} cases; answers: ${[...outcomes].sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ×${n}`).join(", ")}`);
+  expect(runs).toBeGreaterThan(0);
   if (violations.length > 0) {
     const text = `${name}: ${violations.length} violation(s) (FUZZ_SEED=${SEED}):\n${summarize(violations)}`;
     console.log(text);
@@ -295,6 +304,7 @@ const checkHttp = async (s: Shown<RequestSpec>): Promise<Violation | null> => {
   const spec = s.value;
   try {
     const answer = await send(server, spec);
+    countOutcome(answer.status >= 400 ? `${answer.status} ${(/"code":"(\w+)"/.exec(answer.text) ?? [])[1] ?? "?"}` : String(answer.status));
     const problem = httpProblem(spec, answer);
     return problem ? { where: `${spec.label} (${problem})`, input: describeSpec(spec), got: `${answer.status} ${answer.text}` } : null;
   } catch (err) {
@@ -555,9 +565,12 @@ const checkSocket = async (s: Shown<SocketSpec>): Promise<Violation | null> => {
   }
   try {
     const args = await socket.emitWithAck(nameJson, spec.args, ACK_TIMEOUT_MS);
+    const first = args[0] as { ok?: unknown; error?: { code?: unknown } } | undefined;
+    countOutcome(first?.ok === true ? "ok" : String(first?.error?.code ?? "odd ack"));
     const problem = ackProblem(spec, args);
     return problem ? { where: `${spec.label} (${problem})`, input: String(s), got: abbreviate(JSON.stringify(args), 400) } : null;
   } catch (err) {
+    countOutcome("no ack");
     return { where: `${spec.label} (no ack)`, input: String(s), got: (err as Error).message };
   }
 };
@@ -591,12 +604,12 @@ describe("hostile input: every route and socket message, against a real server",
   });
 
   describe("fuzz: 4xx or 2xx, never 5xx or silence", () => {
-    it("POST /api/v1/channels/:channel/events", () => runBatch("POST events", publishRequests(), 250, checkHttp));
-    it("GET /api/v1/channels/:channel/events", () => runBatch("GET events", getRequests().history, 120, checkHttp));
-    it("GET /api/v1/channels/:channel/seq-before", () => runBatch("seq-before", getRequests().seqBefore, 80, checkHttp));
-    it("GET /api/v1/views/*", () => runBatch("views", getRequests().views, 200, checkHttp));
-    it("GET /api/v1/channels, /api/v1/health, /metrics, other methods and unknown paths", () => runBatch("misc", getRequests().misc, 100, checkHttp));
-    it("POST, GET and DELETE /api/v1/session", () => runBatch("session", sessionRequests(), 100, checkHttp));
+    it("POST /api/v1/channels/:channel/events", () => runBatch("POST events", publishRequests(), 1200, checkHttp));
+    it("GET /api/v1/channels/:channel/events", () => runBatch("GET events", getRequests().history, 500, checkHttp));
+    it("GET /api/v1/channels/:channel/seq-before", () => runBatch("seq-before", getRequests().seqBefore, 150, checkHttp));
+    it("GET /api/v1/views/*", () => runBatch("views", getRequests().views, 800, checkHttp));
+    it("GET /api/v1/channels, /api/v1/health, /metrics, other methods and unknown paths", () => runBatch("misc", getRequests().misc, 250, checkHttp));
+    it("POST, GET and DELETE /api/v1/session", () => runBatch("session", sessionRequests(), 250, checkHttp));
 
     it("socket handshakes: connected or refused with unauthorized, always answered", () =>
       runBatch(
@@ -613,12 +626,13 @@ describe("hostile input: every route and socket message, against a real server",
             fc.option(fc.constantFrom("sb_session=%E0%A4%A", "sb_session=%", "sb_session=%ZZ", `sb_session=${encodeURIComponent(server.adminToken)}`, "sb_session=%00", "sb_session")),
           )
           .map(([authJson, cookie]) => new Shown({ authJson, cookie }, `auth=${abbreviate(authJson, 160)} cookie=${cookie ?? "none"}`)),
-        60,
+        100,
         async (s) => {
           const { authJson, cookie } = s.value;
           const mustConnect = authJson.startsWith(JSON.stringify({ token: server.adminToken }).slice(0, -1));
           try {
             const opened = await RawSocketIo.open(server.url, { authJson, headers: cookie ? { cookie } : undefined, timeoutMs: ACK_TIMEOUT_MS });
+            countOutcome("socket" in opened ? "connected" : `refused: ${opened.refused}`);
             if ("socket" in opened) {
               opened.socket.close();
               return null;
@@ -632,10 +646,10 @@ describe("hostile input: every route and socket message, against a real server",
         },
         { concurrency: 8 },
       ));
-    it("socket subscribe", () => runBatch("socket subscribe", socketMessages("subscribe"), 120, checkSocket, { concurrency: 40 }));
-    it("socket unsubscribe", () => runBatch("socket unsubscribe", socketMessages("unsubscribe"), 80, checkSocket, { concurrency: 40 }));
-    it("socket publish", () => runBatch("socket publish", socketMessages("publish"), 200, checkSocket, { concurrency: 40 }));
-    it("socket messages of unknown names", () => runBatch("socket unknown", socketMessages("unknown"), 80, checkSocket, { concurrency: 40 }));
+    it("socket subscribe", () => runBatch("socket subscribe", socketMessages("subscribe"), 300, checkSocket, { concurrency: 40 }));
+    it("socket unsubscribe", () => runBatch("socket unsubscribe", socketMessages("unsubscribe"), 150, checkSocket, { concurrency: 40 }));
+    it("socket publish", () => runBatch("socket publish", socketMessages("publish"), 500, checkSocket, { concurrency: 40 }));
+    it("socket messages of unknown names", () => runBatch("socket unknown", socketMessages("unknown"), 200, checkSocket, { concurrency: 40 }));
   });
 
   describe("targeted: the exact answer for each known kind of hostile input", () => {
