@@ -324,7 +324,7 @@ function credentials() {
     fc.constantFrom(`a=b; sb_session=%E0%A4%A; sb_session=${server.adminToken}`, "sb_session", "=; ;;", "%=%", `sb_session=${server.adminToken}%`),
   );
   return fc.oneof(
-    { weight: 8, arbitrary: fc.constant({ authorization: `Bearer ${server.adminToken}` }) },
+    { weight: 14, arbitrary: fc.constant({ authorization: `Bearer ${server.adminToken}` }) },
     { weight: 2, arbitrary: fc.constantFrom(viewer, publisher).map((t) => ({ authorization: `Bearer ${t}` })) },
     { weight: 1, arbitrary: fc.constant({}) },
     {
@@ -472,7 +472,9 @@ function argumentText(name: string) {
     { weight: 1, arbitrary: jsonStringText({ ...o, maxHugeString: 100 }) },
     { weight: 1, arbitrary: valueText({ ...o, maxDepth: 20 }) },
   );
-  const opt = (key: string, v: fc.Arbitrary<string>) => fc.option(v.map((x) => `"${key}":${x}`), { freq: 2 });
+  const opt = (key: string, v: fc.Arbitrary<string>, freq = 2) => fc.option(v.map((x) => `"${key}":${x}`), { freq });
+  /** Mostly counts a request may carry, sometimes any number at all. */
+  const count = fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 1200 }).map(String) }, { weight: 1, arbitrary: numberText });
   const filter = fc.oneof(
     fc.constantFrom('{"agent":"a"}', '{"type":"task.*"}', '{"project":["a","b"]}', '{"type":"*"}', '{"agent":[]}', '{"x":1}', `{"agent":[${Array(60).fill('"a"').join(",")}]}`),
     objectText({ ...o, maxHugeString: 200 }),
@@ -481,14 +483,28 @@ function argumentText(name: string) {
     fc.tuple(...fields).map((fs) => `{${fs.filter((f): f is string => f !== null).join(",")}}`);
   const shaped =
     name === "subscribe"
-      ? obj(opt("channel", channel), opt("filter", filter), opt("history", numberText), opt("since", numberText), fc.option(fc.constant('"extra":1'), { freq: 8 }))
+      ? fc.oneof(
+          obj(opt("channel", channel, 6), opt("filter", filter), opt("history", count), opt("since", count), fc.option(fc.constant('"extra":1'), { freq: 8 })),
+          // The right shape with ordinary values, to reach the hub and the history read behind validation.
+          fc
+            .tuple(fc.constantFrom(...CHANNEL_NAMES), fc.option(fc.constantFrom('{"agent":"honest"}', '{"type":"task.*"}', '{"project":["a","b"],"type":["message.sent","a.b"]}')), fc.option(fc.integer({ min: 0, max: 1000 })), fc.boolean())
+            .map(([c, f, n, since]) => JSON.stringify({ channel: c, ...(f ? { filter: JSON.parse(f) as unknown } : {}), ...(n === null ? {} : since ? { since: n } : { history: n }) })),
+        )
       : name === "unsubscribe"
         ? fc.oneof(
             // Subscriptions the fuzz opened so far (read when the case is generated), or a made-up one.
             fc.nat().map((i) => JSON.stringify({ subscriptionId: subscriptionIds.length ? subscriptionIds[i % subscriptionIds.length] : "c1.deadbeef" })),
             obj(opt("subscriptionId", jsonStringText({ ...o, maxHugeString: 100 }))),
           )
-        : eventText(o).chain((e) => channel.map((c) => (e === "{}" ? `{"channel":${c}}` : `{"channel":${c},${e.slice(1)}`)));
+        : fc.oneof(
+            { weight: 3, arbitrary: eventText(o).chain((e) => channel.map((c) => (e === "{}" ? `{"channel":${c}}` : `{"channel":${c},${e.slice(1)}`))) },
+            {
+              weight: 1,
+              arbitrary: fc
+                .tuple(fc.constantFrom("tasks", "agents", "budget", "messages", "system"), fc.constantFrom(...eventTypes), fc.option(fc.constantFrom(...labels)), cleanPayload)
+                .map(([c, type, agent, payload]) => `{"channel":${JSON.stringify(c)},"type":${JSON.stringify(type)},${agent ? `"agent":${JSON.stringify(agent)},` : ""}"payload":${payload}}`),
+            },
+          );
   return fc.oneof(
     { weight: 6, arbitrary: shaped },
     { weight: 2, arbitrary: valueText(o) },
