@@ -717,6 +717,20 @@ describe("hostile input: every route and socket message, against a real server",
       }
     });
 
+    /** Inputs whose right answer may be a 400 or an empty 200, but never the 5xx they got once. */
+    const never5xx: [string, string][] = [
+      ["NUL in GET /api/v1/views/tasks?project=", "/api/v1/views/tasks?project=%00"],
+      ["NUL in GET /api/v1/views/tasks?agent=", "/api/v1/views/tasks?agent=a%00b"],
+      ["NUL in a conversation's first agent", "/api/v1/views/conversations/%00/b"],
+      ["NUL in a conversation's second agent", "/api/v1/views/conversations/a/b%00"],
+      ["a malformed escape (%FF) in the channel", "/api/v1/channels/%FF/events"],
+    ];
+    it.each(never5xx)("HTTP: %s → a 4xx or 200, not a 5xx", async (_name, path) => {
+      const answer = await send(server, { label: "", method: "GET", path, headers: admin() });
+      expect(answer.status, abbreviate(answer.text, 300)).toBeLessThan(500);
+      if (answer.status >= 400) expect(errorBodyProblem(answer.text)).toBeNull();
+    });
+
     it("HTTP: a __proto__ key in a payload is stored as sent, or refused with 400, never dropped", async () => {
       const answer = await send(server, { label: "", method: "POST", path: publishPath, headers: admin(), body: event('{"__proto__":{"polluted":true},"a":1}') });
       if (answer.status === 400) return expect((JSON.parse(answer.text) as { error: { code: string } }).error.code).toBe("invalid_request");
