@@ -31,6 +31,16 @@ export const eventTypeSchema = z
   .max(100)
   .regex(EVENT_TYPE_PATTERN, "a dotted lower-case type such as task.created");
 
+/**
+ * A JSON object, taken as it is. Not `z.record`: that copies the object key by key, and a parsed
+ * `"__proto__"` key, an own property of the parsed object, would become the copy's prototype and
+ * vanish from the stored payload. What the values may be is checked by lib/payload-rules.ts.
+ */
+const jsonObject = z.custom<Record<string, unknown>>(
+  (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+  "expected a JSON object",
+);
+
 /** The event envelope. `seq` is per channel, starts at 1 and has no holes. */
 export interface SwitchboardEvent {
   v: typeof PROTOCOL_VERSION;
@@ -54,13 +64,13 @@ export const eventSchema = z.object({
   ts: z.string().datetime(),
   agent: label.nullable(),
   project: label.nullable(),
-  payload: z.record(z.string(), z.unknown()),
+  payload: jsonObject,
 }) satisfies z.ZodType<SwitchboardEvent>;
 
 /** What a producer sends; the server adds id, seq and ts. */
 export const publishInputSchema = z.object({
   type: eventTypeSchema,
-  payload: z.record(z.string(), z.unknown()).default({}),
+  payload: jsonObject.default({}),
   agent: label.nullish(),
   project: label.nullish(),
 });
