@@ -251,7 +251,6 @@ describe("router: body", () => {
     expect((await request("POST", "/open", { body: '{"a":"b"}' })).body).toEqual({ a: "b" });
     const big = await request("POST", "/open", { body: "{", declared: 11 });
     expect(big).toMatchObject({ status: 413, body: { error: { code: "payload_too_large" } } });
-    expect(big.headers.connection).not.toBe("close"); // within MAX_BODY_BYTES: drained, connection kept
     expect((await request("POST", "/open", { body: "{}" })).status).toBe(400);
     expect((await request("POST", "/open", { body: "" })).status).toBe(400);
   });
