@@ -238,3 +238,54 @@ describe("HTTP API: the route table", () => {
     expect(calls).toEqual(["health", "metrics"]);
   });
 });
+
+describe("HTTP API: inputs are checked in the order they always were", () => {
+  it("checks a history page's bounds before its filters, and a conversation's a before its b", async () => {
+    const { request } = await setup();
+    const bounds = await request("GET", "/api/v1/channels/tasks/events?limit=0&agent=a%20b", { token: "viewer" });
+    expect(bounds).toMatchObject({ status: 400, body: { error: { code: "invalid_request", message: expect.stringMatching(/^limit: /) } } });
+    expect(bounds.body.error?.message).not.toContain("agent");
+    const filter = await request("GET", "/api/v1/channels/tasks/events?agent=ok&agent=a%20b,c", { token: "viewer" });
+    expect(filter).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/^agent\.1: /) } } });
+    const sides = await request("GET", `/api/v1/views/conversations/${"a".repeat(1001)}/${"b".repeat(1001)}`, { token: "viewer" });
+    expect(sides).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/^a: /) } } });
+    expect(sides.body.error?.message).not.toContain("b:");
+  });
+
+  it("passes a history page's parsed query and filters to the hub and answers its JSON text as it is", async () => {
+    const seen: unknown[] = [];
+    const { request } = await setup({
+      hub: {
+        history: async (channel: string, query: unknown) => {
+          seen.push(channel, query);
+          return { eventsJson: '[{"seq":3}]', head: 9, hasMore: true, lastSeq: 3 } as never;
+        },
+      },
+    });
+    const res = await request("GET", "/api/v1/channels/tasks/events?after=2&limit=1&type=task.*,task.created&agent=x", { token: "viewer" });
+    expect(res).toMatchObject({ status: 200, body: { events: [{ seq: 3 }], head: 9, hasMore: true, nextAfter: 3 } });
+    expect(seen).toEqual([
+      "tasks",
+      { after: 2, before: undefined, limit: 1, filter: { agents: ["x"], projects: undefined, types: ["task.created"], typePrefixes: ["task."] } },
+    ]);
+  });
+});
+
+describe("HTTP API: session", () => {
+  it("signs in with a token from the body, within 4096 bytes, and says whose the session is", async () => {
+    const { calls, request } = await setup();
+    const signIn = await request("POST", "/api/v1/session", { body: JSON.stringify({ token: "viewer" }) });
+    expect(signIn).toMatchObject({ status: 200, body: { role: "viewer" } });
+    expect(signIn.headers["set-cookie"]?.[0]).toMatch(/^sb_session=viewer; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+$/);
+    expect(signIn.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(await request("POST", "/api/v1/session", { body: JSON.stringify({ token: "nope" }) })).toMatchObject({
+      status: 401,
+      body: { error: { code: "unauthorized", message: "That token is not valid." } },
+    });
+    expect((await request("POST", "/api/v1/session", { body: JSON.stringify({ token: "" }) })).status).toBe(400);
+    expect(await request("POST", "/api/v1/session", { body: "{", declared: 4097 })).toMatchObject({ status: 413, body: { error: { code: "payload_too_large" } } });
+    expect(calls).toEqual(["verify", "verify"]);
+    expect((await request("GET", "/api/v1/session", { token: "publisher" })).body).toEqual({ role: "publisher", channels: ["tasks", "agents", "budget", "messages", "system"] });
+    expect((await request("GET", "/api/v1/session")).status).toBe(401);
+  });
+});
