@@ -7,7 +7,8 @@ import type { Principal } from "../channels/subscriber";
 import type { TokenVerifier } from "../auth/tokens";
 import type { Logger } from "../logger";
 import type { DashboardViews } from "../views/dashboard-views";
-import { createHttpApi, type HealthReport } from "./http-api";
+import { apiRoutes, createHttpApi, type HealthReport } from "./http-api";
+import { isAccess } from "./http/access";
 
 const principals: Record<string, Principal> = {
   viewer: { role: "viewer", tokenId: "v" },
@@ -50,13 +51,20 @@ async function setup(overrides: { hub?: Partial<Hub>; views?: Partial<DashboardV
     health: overrides.health ?? (async () => ({ status: "ok", db: "up", redis: "disabled" })),
     metrics: async () => ({ contentType: "text/plain", body: "" }),
   });
+  return { calls, logs, request: await serve(handle) };
+}
+
+type Answer = { status: number; headers: http.IncomingHttpHeaders; body: { error?: { code: string; message: string } } };
+
+/** `handle` on a real HTTP server; returns a client for it. */
+async function serve(handle: ReturnType<typeof createHttpApi>) {
   const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   servers.push(server);
   const port = (server.address() as AddressInfo).port;
   /** Sends the head and `body`, but declares `declared` bytes: the rest never comes. */
-  const request = (method: string, path: string, options: { token?: string; body?: string; declared?: number } = {}) =>
-    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: { error?: { code: string; message: string } } }>((resolve, reject) => {
+  return (method: string, path: string, options: { token?: string; body?: string; declared?: number } = {}) =>
+    new Promise<Answer>((resolve, reject) => {
       const body = options.body ?? "";
       const req = http.request(
         {
@@ -77,7 +85,6 @@ async function setup(overrides: { hub?: Partial<Hub>; views?: Partial<DashboardV
       if (options.declared === undefined) req.end(body);
       else req.write(body);
     });
-  return { calls, logs, request };
 }
 
 const servers: http.Server[] = [];
@@ -164,5 +171,121 @@ describe("HTTP API: every 5xx is logged with its cause", () => {
       expect(res.status, path).toBeLessThan(500);
     }
     expect(logs).toEqual([]);
+  });
+});
+
+describe("HTTP API: the route table", () => {
+  /** Every route's path with its params filled in. */
+  const samplePath = (path: string) => path.replace(/:(\w+)/g, (_, name: string) => (name === "channel" ? "tasks" : name));
+
+  /** The API over deps that record every call made to them and answer none. */
+  async function recordingApi() {
+    const calls: string[] = [];
+    const recorder = (of: string) =>
+      new Proxy(
+        {},
+        {
+          get: (_target, name) => (...args: unknown[]) => {
+            calls.push(`${of}.${String(name)}`);
+            if (of === "verifier") return Promise.resolve(args[0] && principals[String(args[0])] ? principals[String(args[0])] : null);
+            throw new Error(`${of}.${String(name)} was called`);
+          },
+        },
+      );
+    const handle = createHttpApi({
+      hub: recorder("hub") as Hub,
+      views: recorder("views") as DashboardViews,
+      verifier: recorder("verifier") as TokenVerifier,
+      logger: recorder("logger") as Logger,
+      maxBodyBytes: 1024 * 1024,
+      health: async () => (calls.push("health"), { status: "ok", db: "up", redis: "disabled" }),
+      metrics: async () => (calls.push("metrics"), { contentType: "text/plain", body: "" }),
+    });
+    return { calls, request: await serve(handle) };
+  }
+
+  it("gives every route an access rule, and only these are public", () => {
+    for (const route of apiRoutes) expect(isAccess(route.access), `${route.method} ${route.path}`).toBe(true);
+    expect(apiRoutes.filter((r) => r.access === "public").map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /api/v1/health",
+      "POST /api/v1/session",
+      "DELETE /api/v1/session",
+      "GET /metrics",
+    ]);
+  });
+
+  it.each(apiRoutes.filter((r) => r.access !== "public").map((r) => [r.method, r.path] as const))(
+    "answers %s %s without a token, or with an invalid one, 401 before reading anything else",
+    async (method, path) => {
+      const { calls, request } = await recordingApi();
+      // A query that would not validate and a body that never completes: neither is looked at.
+      const target = `${samplePath(path)}?limit=x&ts=x&minutes=x`;
+      for (const token of [undefined, "not-a-token"]) {
+        const res = await request(method, target, { token, body: "[{not json", declared: 500 });
+        expect(res).toMatchObject({ status: 401, body: { error: { code: "unauthorized" } } });
+      }
+      expect(calls).toEqual(["verifier.verify", "verifier.verify"]);
+    },
+  );
+
+  it("answers the public routes that need nothing without looking at a token", async () => {
+    const { calls, request } = await recordingApi();
+    expect((await request("GET", "/api/v1/health")).status).toBe(200);
+    expect((await request("GET", "/metrics")).status).toBe(200);
+    const signOut = await request("DELETE", "/api/v1/session");
+    expect(signOut.status).toBe(204);
+    expect(signOut.headers["set-cookie"]?.[0]).toMatch(/^sb_session=; .*Max-Age=0/);
+    expect(calls).toEqual(["health", "metrics"]);
+  });
+});
+
+describe("HTTP API: inputs are checked in the order they always were", () => {
+  it("checks a history page's bounds before its filters, and a conversation's a before its b", async () => {
+    const { request } = await setup();
+    const bounds = await request("GET", "/api/v1/channels/tasks/events?limit=0&agent=a%20b", { token: "viewer" });
+    expect(bounds).toMatchObject({ status: 400, body: { error: { code: "invalid_request", message: expect.stringMatching(/^limit: /) } } });
+    expect(bounds.body.error?.message).not.toContain("agent");
+    const filter = await request("GET", "/api/v1/channels/tasks/events?agent=ok&agent=a%20b,c", { token: "viewer" });
+    expect(filter).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/^agent\.1: /) } } });
+    const sides = await request("GET", `/api/v1/views/conversations/${"a".repeat(1001)}/${"b".repeat(1001)}`, { token: "viewer" });
+    expect(sides).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/^a: /) } } });
+    expect(sides.body.error?.message).not.toContain("b:");
+  });
+
+  it("passes a history page's parsed query and filters to the hub and answers its JSON text as it is", async () => {
+    const seen: unknown[] = [];
+    const { request } = await setup({
+      hub: {
+        history: async (channel: string, query: unknown) => {
+          seen.push(channel, query);
+          return { eventsJson: '[{"seq":3}]', head: 9, hasMore: true, lastSeq: 3 } as never;
+        },
+      },
+    });
+    const res = await request("GET", "/api/v1/channels/tasks/events?after=2&limit=1&type=task.*,task.created&agent=x", { token: "viewer" });
+    expect(res).toMatchObject({ status: 200, body: { events: [{ seq: 3 }], head: 9, hasMore: true, nextAfter: 3 } });
+    expect(seen).toEqual([
+      "tasks",
+      { after: 2, before: undefined, limit: 1, filter: { agents: ["x"], projects: undefined, types: ["task.created"], typePrefixes: ["task."] } },
+    ]);
+  });
+});
+
+describe("HTTP API: session", () => {
+  it("signs in with a token from the body, within 4096 bytes, and says whose the session is", async () => {
+    const { calls, request } = await setup();
+    const signIn = await request("POST", "/api/v1/session", { body: JSON.stringify({ token: "viewer" }) });
+    expect(signIn).toMatchObject({ status: 200, body: { role: "viewer" } });
+    expect(signIn.headers["set-cookie"]?.[0]).toMatch(/^sb_session=viewer; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+$/);
+    expect(signIn.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(await request("POST", "/api/v1/session", { body: JSON.stringify({ token: "nope" }) })).toMatchObject({
+      status: 401,
+      body: { error: { code: "unauthorized", message: "That token is not valid." } },
+    });
+    expect((await request("POST", "/api/v1/session", { body: JSON.stringify({ token: "" }) })).status).toBe(400);
+    expect(await request("POST", "/api/v1/session", { body: "{", declared: 4097 })).toMatchObject({ status: 413, body: { error: { code: "payload_too_large" } } });
+    expect(calls).toEqual(["verify", "verify"]);
+    expect((await request("GET", "/api/v1/session", { token: "publisher" })).body).toEqual({ role: "publisher", channels: ["tasks", "agents", "budget", "messages", "system"] });
+    expect((await request("GET", "/api/v1/session")).status).toBe(401);
   });
 });
