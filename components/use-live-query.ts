@@ -2,6 +2,7 @@
 
 import { hashKey, useQuery, useQueryClient, type QueryKey, type UseQueryOptions, type UseQueryResult } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
+import { createLiveSnapshot } from "@/lib/live-snapshot";
 import type { EventFilter, SwitchboardEvent } from "@/lib/protocol";
 import type { LiveReducer } from "@/lib/reducers/live-reducer";
 import { useLiveSubscriptions, type LiveSubscriptionSpec } from "./live-client-provider";
@@ -32,21 +33,20 @@ export interface UseLiveQueryOptions<T, K extends QueryKey> {
  * A fetched snapshot kept current by live events: the one live-data pattern of the dashboard.
  *
  * The snapshot is the query's data in the TanStack Query cache; every live event batch is applied to
- * it there with the view's pure reducer, `(snapshot, events) => snapshot`. Refetches replace it.
+ * it there with the view's pure reducer, `(snapshot, events) => snapshot`; refetches replace it.
  *
  * The rule that keeps an event from counting twice: each snapshot carries the heads it reflects, per
- * channel (e.g. the activity view's `lastSeq`) or per row (a task's `seq`; when an answer names no
- * seq, the newest seq it holds, or the row's time), and a reducer applies only events above the head
- * that covers them (lib/reducers/live-reducer.ts). With that, a fetch needs no coordination with the
- * socket: events that arrive while a fetch is in flight are applied to the cache at once and, when the
- * fetch answers, applied again to the fetched snapshot before it enters the cache. Those the server
- * already counted are at or below its heads and change nothing; the others are not lost to the
- * refetch. Events that arrived before the fetch was sent are in its answer (the server stores an event
- * before it publishes it).
+ * channel (the activity view's `lastSeq`) or per row (a task's `seq`); when a view answer names no
+ * seq, the newest seq it holds (a thread, the budget warnings) or the row's time (an agent's
+ * `lastSeen`). A reducer applies only events above the head that covers them and moves the head, so
+ * events already reflected, or applied twice, change nothing (lib/reducers/live-reducer.ts). That is
+ * what lets a refetch race the socket safely: the events that arrive while a fetch is in flight are
+ * applied to the cache at once and again to the fetched snapshot before it enters the cache
+ * (lib/live-snapshot.ts); the server already counted those at or below its heads.
  *
  * While mounted, the hook should be the only fetcher of its key: a fetch started elsewhere (a plain
- * `useQuery` on the same key) does not re-apply the events that arrived meanwhile, and the next
- * refetch brings them.
+ * `useQuery` on the same key) does not re-apply the events that arrived meanwhile; the next refetch
+ * brings them.
  */
 export function useLiveQuery<T, K extends QueryKey>({
   query,
@@ -58,21 +58,13 @@ export function useLiveQuery<T, K extends QueryKey>({
 }: UseLiveQueryOptions<T, K>): UseQueryResult<T> {
   const queryClient = useQueryClient();
   const hash = hashKey(query.queryKey);
-  /** One list per fetch in flight, collecting the events that arrive before it answers. */
-  const inFlight = useRef(new Set<SwitchboardEvent[]>());
+  const [live] = useState(createLiveSnapshot);
   const fetchSnapshot = query.queryFn;
   const result = useQuery<T, Error, T, K>({
     ...query,
-    queryFn: async (context) => {
+    queryFn: (context) => {
       if (typeof fetchSnapshot !== "function") throw new Error(`useLiveQuery needs a queryFn for ${hash}.`);
-      const arrived: SwitchboardEvent[] = [];
-      inFlight.current.add(arrived);
-      try {
-        const snapshot = await fetchSnapshot(context);
-        return arrived.length ? reduce(snapshot, arrived) : snapshot;
-      } finally {
-        inFlight.current.delete(arrived);
-      }
+      return live.fetch(hash, () => Promise.resolve(fetchSnapshot(context)), reduce);
     },
   });
 
@@ -105,13 +97,13 @@ export function useLiveQuery<T, K extends QueryKey>({
 
   const applyToCache = (queryKey: QueryKey, events: readonly SwitchboardEvent[]) => {
     const snapshot = queryClient.getQueryData<T>(queryKey);
-    if (snapshot === undefined) return; // the first fetch is in flight: it applies them
+    if (snapshot === undefined) return; // the first fetch is in flight and applies them
     const next = reduce(snapshot, events);
     if (next !== snapshot) queryClient.setQueryData<T>(queryKey, next);
   };
 
   useLiveSubscriptions(specs, (events) => {
-    for (const arrived of inFlight.current) for (const event of events) arrived.push(event);
+    live.record(hash, events);
     const queryKey = query.queryKey;
     if (refetchOnEventsMs !== undefined && performance.now() - lastRefetch.current > refetchOnEventsMs) {
       lastRefetch.current = performance.now();
