@@ -18,3 +18,9 @@ export type LiveReducer<S> = (snapshot: S, events: readonly SwitchboardEvent[]) 
 
 /** The newest seq among `items` (0 for none): the head of a snapshot whose answer names no head. */
 export const newestSeq = (items: readonly { seq: number }[]) => items.reduce((max, item) => Math.max(max, item.seq), 0);
+
+/**
+ * The reducer of a view no event can be applied to without guessing (the conversation list's counts
+ * and cut texts are the server's): its hook refetches it while events arrive (`refetchOnEventsMs`).
+ */
+export const refetchOnly = <S>(snapshot: S): S => snapshot;

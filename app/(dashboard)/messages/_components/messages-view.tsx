@@ -9,12 +9,12 @@ import { useNow } from "@/components/use-now";
 import type { SwitchboardEvent } from "@/lib/protocol";
 import { conversationQueryOptions, conversationsQueryOptions } from "@/lib/queries";
 import { applyConversationEvents } from "@/lib/reducers/conversation";
+import { refetchOnly } from "@/lib/reducers/live-reducer";
 import { formatAbsolute, formatCount, formatRelative } from "@/lib/time-format";
 
 /** New messages refresh the conversation list at most this often (its counts are the server's). */
 const LIST_REFRESH_MS = 3_000;
 const MESSAGES = [{ channel: "messages", filter: { type: "message.sent" } }];
-const keepList = <T,>(list: T) => list;
 
 /** Agent-to-agent conversations, threaded by pair, live. */
 export function MessagesView() {
@@ -22,7 +22,7 @@ export function MessagesView() {
   const a = params.get("a");
   const b = params.get("b");
   const pair = a && b ? ((a < b ? [a, b] : [b, a]) as [string, string]) : null;
-  const conversations = useLiveQuery({ query: conversationsQueryOptions(), channels: MESSAGES, reduce: keepList, refetchOnEventsMs: LIST_REFRESH_MS });
+  const conversations = useLiveQuery({ query: conversationsQueryOptions(), channels: MESSAGES, reduce: refetchOnly, refetchOnEventsMs: LIST_REFRESH_MS });
   const pairKey = pair ? pair.join("\u0000") : "";
 
   return (
