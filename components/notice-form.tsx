@@ -3,7 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { publishEvent } from "@/lib/api-client";
-import { NOTICE_SEVERITIES, type NoticeSeverity } from "./notice-toasts";
+import { NOTICE_SEVERITIES, type NoticeSeverity } from "@/lib/notices";
 
 /** Admins only (the caller checks the role; the server refuses anyone else): publishes a system notice. */
 export function NoticeForm() {

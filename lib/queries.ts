@@ -1,5 +1,6 @@
 /** One `queryOptions` factory per query, shared by every component (and any future server prefetch). */
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
+import { DEFAULT_OFFLINE_AFTER_SECONDS } from "./agent-status";
 import {
   fetchActivity,
   fetchAgents,
@@ -15,8 +16,8 @@ import {
 export const CHANNELS_REFRESH_MS = 5_000;
 /** Views refresh this often; live events update them in between. */
 export const VIEW_REFRESH_MS = 15_000;
-/** An agent silent for this long is offline. */
-export const OFFLINE_AFTER_SECONDS = 60;
+/** An agent silent for this long is offline (lib/agent-status.ts). */
+export const OFFLINE_AFTER_SECONDS = DEFAULT_OFFLINE_AFTER_SECONDS;
 export const ACTIVITY_MINUTES = 30;
 export const TASK_LIMIT = 500;
 

@@ -52,3 +52,11 @@ export interface ConversationView {
   count: number;
   last: { ts: string; from: string; text: string };
 }
+
+export const TASK_STATUS_LABELS: Record<TaskStatus, string> = {
+  created: "Created",
+  assigned: "Assigned",
+  in_progress: "In progress",
+  completed: "Completed",
+  failed: "Failed",
+};

@@ -1,4 +1,5 @@
 import type { SwitchboardEvent } from "../../lib/protocol";
+import { agentStatus } from "../../lib/agent-status";
 import { PROTOCOL_VERSION } from "../../lib/protocol";
 import type { ActivityView, AgentView, BudgetView, ConversationView, TaskView } from "../../lib/views";
 import type { PrismaClient } from "../db/client";
@@ -181,8 +182,7 @@ export class DashboardViews {
     }
     return latest.map((a) => {
       const task = taskOf.get(a.agent);
-      const stale = now.getTime() - a.ts.getTime() > offlineAfterSeconds * 1000;
-      const status = stale ? "offline" : a.status === "busy" || task ? "online" : "idle";
+      const status = agentStatus({ lastSeen: a.ts, busy: a.status === "busy", holdsOpenTask: task !== undefined }, now, offlineAfterSeconds);
       return {
         name: a.agent,
         project: a.project,

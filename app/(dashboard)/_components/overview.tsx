@@ -4,24 +4,17 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { useLiveSubscriptions } from "@/components/live-client-provider";
+import { BudgetMeterList } from "@/components/budget-meter";
 import { NoticeForm } from "@/components/notice-form";
-import { noticeOf, type Notice } from "@/components/notice-toasts";
 import { EmptyState, ErrorState, LoadingState } from "@/components/states";
 import { useNow } from "@/components/use-now";
-import type { BudgetView } from "@/lib/views";
 import { useTaskBoard } from "@/components/use-task-board";
+import type { Notice } from "@/lib/notices";
 import { agentsQueryOptions, budgetQueryOptions, sessionQueryOptions, TASK_LIMIT } from "@/lib/queries";
-import { formatAbsolute, formatCount, formatMoney, formatRelative } from "@/lib/time-format";
-import { TASK_STATUSES, type AgentStatus } from "@/lib/views";
+import { applyLatestNotices } from "@/lib/reducers/latest-notices";
+import { formatAbsolute, formatCount, formatRelative } from "@/lib/time-format";
+import { TASK_STATUS_LABELS, TASK_STATUSES, type AgentStatus } from "@/lib/views";
 import { ChannelActivity } from "./channel-activity";
-
-export const STATUS_LABELS: Record<string, string> = {
-  created: "Created",
-  assigned: "Assigned",
-  in_progress: "In progress",
-  completed: "Completed",
-  failed: "Failed",
-};
 
 /** The home page: the fleet at a glance, everything live. */
 export function Overview() {
@@ -88,7 +81,7 @@ function TasksSummary() {
       <dl className="stat-row">
         {TASK_STATUSES.map((s) => (
           <div key={s} className="stat" data-status={s}>
-            <dt>{STATUS_LABELS[s]}</dt>
+            <dt>{TASK_STATUS_LABELS[s]}</dt>
             <dd>{snapshot.isPending ? "…" : formatCount(columns[s].length)}</dd>
           </div>
         ))}
@@ -114,52 +107,13 @@ function BudgetSummary() {
   );
 }
 
-/** Each project's spend today against its budget. */
-export function BudgetMeterList({ projects }: { projects: BudgetView["projects"] }) {
-  return (
-    <ul className="budget-list">
-      {projects.map((p) => (
-        <li key={p.project}>
-          <BudgetMeter project={p.project} spent={p.spentToday} budget={p.budget} currency={p.currency} />
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-export function BudgetMeter({ project, spent, budget, currency }: { project: string; spent: number; budget: number | null; currency: string | null }) {
-  const ratio = budget ? spent / budget : 0;
-  const level = ratio >= 1 ? "over" : ratio >= 0.8 ? "warn" : "ok";
-  return (
-    <div className="budget-meter" data-level={budget ? level : undefined}>
-      <div className="budget-meter-label">
-        <span className="budget-project">{project}</span>
-        <span className="mono">
-          {formatMoney(spent, currency)}
-          {budget ? <span className="muted"> / {formatMoney(budget, currency)}</span> : <span className="muted"> (no budget)</span>}
-        </span>
-      </div>
-      {budget ? (
-        <meter min={0} max={budget} low={budget * 0.8} high={budget} optimum={0} value={Math.min(spent, budget)} aria-label={`${project} spend against budget`}>
-          {Math.round(ratio * 100)}%
-        </meter>
-      ) : null}
-    </div>
-  );
-}
-
 const NOTICES_SUBSCRIPTION = [{ channel: "system", filter: { type: "system.notice" }, start: { history: 5 } }] as const;
 
+/** The newest five notices: the system channel's recent history (there is no view to fetch), then live. */
 function LatestNotices() {
-  const [notices, setNotices] = useState<Notice[] | null>(null);
+  const [notices, setNotices] = useState<readonly Notice[] | null>(null);
   const now = useNow(5_000);
-  useLiveSubscriptions(NOTICES_SUBSCRIPTION, (events) => {
-    setNotices((current) => {
-      const byId = new Map((current ?? []).map((n) => [n.id, n]));
-      for (const e of events) byId.set(e.id, noticeOf(e));
-      return [...byId.values()].sort((a, b) => (a.ts < b.ts ? 1 : -1)).slice(0, 5);
-    });
-  });
+  useLiveSubscriptions(NOTICES_SUBSCRIPTION, (events) => setNotices((current) => applyLatestNotices(current ?? [], events)));
   if (notices === null) return <EmptyState>No notices yet.</EmptyState>;
   return (
     <ul className="notice-list" aria-label="Latest notices">

@@ -5,11 +5,11 @@ import Link from "next/link";
 import { useMemo } from "react";
 import { LiveEventsPanel } from "@/components/live-events-panel";
 import { NoValue } from "@/components/states";
+import { StatusBadge } from "@/components/status-badge";
 import { useLiveFeed } from "@/components/use-live-feed";
 import { filterValueProblem } from "@/lib/feed-filter";
 import { agentsQueryOptions } from "@/lib/queries";
 import { formatMoney } from "@/lib/time-format";
-import { StatusBadge } from "../_components/agents-table";
 
 /** Everything one agent did, across every channel, live. */
 export function AgentTimeline({ name }: { name: string }) {

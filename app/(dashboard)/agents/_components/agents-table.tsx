@@ -1,50 +1,32 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useMemo, useState } from "react";
-import { useLiveSubscriptions } from "@/components/live-client-provider";
+import { useMemo } from "react";
 import { EmptyState, ErrorState, LoadingState, NoValue } from "@/components/states";
+import { StatusBadge } from "@/components/status-badge";
+import { useLiveQuery } from "@/components/use-live-query";
 import { useNow } from "@/components/use-now";
-import type { SwitchboardEvent } from "@/lib/protocol";
+import { isAgentOffline } from "@/lib/agent-status";
 import { agentsQueryOptions, OFFLINE_AFTER_SECONDS } from "@/lib/queries";
+import { applyAgentEvents } from "@/lib/reducers/agents";
 import { formatAbsolute, formatMoney, formatRelative } from "@/lib/time-format";
-import type { AgentStatus, AgentView } from "@/lib/views";
+import type { AgentStatus } from "@/lib/views";
 
-const HEARTBEATS = [{ channel: "agents", start: { history: 0 } as const, catchUp: 1 }];
+const HEARTBEATS = [{ channel: "agents" }];
 
 /** Every agent: status from heartbeats (live between refetches), current task, spend. */
 export function AgentsTable() {
-  const agents = useQuery(agentsQueryOptions());
+  const agents = useLiveQuery({ query: agentsQueryOptions(), channels: HEARTBEATS, reduce: applyAgentEvents });
   const now = useNow(5_000);
-  const [beats, setBeats] = useState<Map<string, SwitchboardEvent>>(new Map());
-  useLiveSubscriptions(HEARTBEATS, (events) => {
-    setBeats((current) => {
-      const next = new Map(current);
-      for (const e of events) if (e.agent && (e.type === "agent.heartbeat" || e.type === "agent.hired")) next.set(e.agent, e);
-      return next;
-    });
-  });
-
-  const rows = useMemo(() => {
-    const byName = new Map<string, AgentView>((agents.data ?? []).map((a) => [a.name, a]));
-    for (const [name, beat] of beats) {
-      const known = byName.get(name);
-      if (known && known.lastSeen >= beat.ts) continue;
-      const busy = beat.payload.status === "busy";
-      byName.set(name, {
-        name,
-        project: beat.project ?? known?.project ?? null,
-        lastSeen: beat.ts,
-        status: busy || known?.currentTask ? "online" : "idle",
-        currentTask: known?.currentTask ?? null,
-        spend: known?.spend ?? 0,
-      });
-    }
-    return [...byName.values()]
-      .map((a) => (now && now - Date.parse(a.lastSeen) > OFFLINE_AFTER_SECONDS * 1000 ? { ...a, status: "offline" as AgentStatus } : a))
-      .sort((a, b) => a.name.localeCompare(b.name));
-  }, [agents.data, beats, now]);
+  const data = agents.data;
+  // An agent goes offline with the passing of time, not only with events.
+  const rows = useMemo(
+    () =>
+      (data ?? [])
+        .map((a) => (now && isAgentOffline(a.lastSeen, now, OFFLINE_AFTER_SECONDS) ? { ...a, status: "offline" as AgentStatus } : a))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    [data, now],
+  );
 
   return (
     <div className="view">
@@ -100,14 +82,5 @@ export function AgentsTable() {
         </div>
       ) : null}
     </div>
-  );
-}
-
-export function StatusBadge({ status }: { status: AgentStatus }) {
-  return (
-    <span className="status-badge" data-status={status}>
-      <span className="status-dot" aria-hidden="true" />
-      {status}
-    </span>
   );
 }

@@ -1,16 +1,15 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useRef, useState } from "react";
-import { useLiveSubscriptions } from "@/components/live-client-provider";
+import { useMemo, useState } from "react";
+import { BudgetMeterList } from "@/components/budget-meter";
 import { EmptyState, ErrorState, LoadingState, NoValue } from "@/components/states";
 import { SERIES_COLORS, TimeSeriesChart, type ChartSeries } from "@/components/time-series-chart";
+import { useLiveQuery } from "@/components/use-live-query";
 import { useNow } from "@/components/use-now";
-import type { SwitchboardEvent } from "@/lib/protocol";
 import { budgetQueryOptions } from "@/lib/queries";
+import { applyBudgetEvents } from "@/lib/reducers/budget";
 import { formatAbsolute, formatMoney, formatRelative } from "@/lib/time-format";
 import type { BudgetView as BudgetData } from "@/lib/views";
-import { BudgetMeterList } from "../../_components/overview";
 
 const MAX_SERIES = 8;
 const RANGES = [
@@ -18,37 +17,27 @@ const RANGES = [
   { hours: 6, bucketMinutes: 5, label: "Last 6 hours" },
   { hours: 24, bucketMinutes: 15, label: "Last 24 hours" },
 ];
-/** Live budget events refresh the view at most this often. */
+/** Live spend refreshes the view at most this often (warnings are applied as they come). */
 const LIVE_REFRESH_MS = 5_000;
-const BUDGET_EVENTS = [{ channel: "budget", start: { history: 0 } as const, catchUp: 1 }];
+const BUDGET_EVENTS = [{ channel: "budget" }];
 
 /** Spend over the last 24 hours per project or agent, budgets against today's spend, and warnings. */
 export function BudgetView() {
   const [range, setRange] = useState(RANGES[2]!);
-  const budget = useQuery(budgetQueryOptions(range.hours, range.bucketMinutes));
-  const queryClient = useQueryClient();
+  const budget = useLiveQuery({
+    query: budgetQueryOptions(range.hours, range.bucketMinutes),
+    channels: BUDGET_EVENTS,
+    reduce: applyBudgetEvents,
+    refetchOnEventsMs: LIVE_REFRESH_MS,
+  });
   const [by, setBy] = useState<"project" | "agent">("project");
-  const [liveWarnings, setLiveWarnings] = useState<SwitchboardEvent[]>([]);
-  const lastRefresh = useRef(0);
   const now = useNow(5_000);
 
-  useLiveSubscriptions(BUDGET_EVENTS, (events) => {
-    const warnings = events.filter((e) => e.type === "budget.warning");
-    if (warnings.length) setLiveWarnings((current) => [...warnings.reverse(), ...current].slice(0, 50));
-    const t = performance.now();
-    if (t - lastRefresh.current > LIVE_REFRESH_MS) {
-      lastRefresh.current = t;
-      queryClient.invalidateQueries({ queryKey: ["views", "budget"] });
-    }
-  });
-
   const chart = useMemo(() => (budget.data ? seriesOf(budget.data, by) : null), [budget.data, by]);
-  const warnings = useMemo(() => {
-    const fromView = (budget.data?.warnings ?? []).map((w) => ({ id: `${w.seq}`, ts: w.ts, project: w.project, agent: w.agent, payload: w.payload }));
-    const seen = new Set(fromView.map((w) => w.id));
-    const live = liveWarnings.filter((w) => !seen.has(`${w.seq}`)).map((w) => ({ id: `${w.seq}`, ts: w.ts, project: w.project, agent: w.agent, payload: w.payload }));
-    return [...live, ...fromView].sort((a, b) => (a.ts < b.ts ? 1 : -1)).slice(0, 50);
-  }, [budget.data, liveWarnings]);
+  const warnings = useMemo(
+    () => (budget.data?.warnings ?? []).map((w) => ({ id: `${w.seq}`, ts: w.ts, project: w.project, agent: w.agent, payload: w.payload })).sort((a, b) => (a.ts < b.ts ? 1 : -1)).slice(0, 50),
+    [budget.data],
+  );
 
   return (
     <div className="view">

@@ -1,24 +1,20 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useLayoutEffect, useMemo, useRef, useState } from "react";
-import { useLiveSubscriptions } from "@/components/live-client-provider";
 import { EmptyState, ErrorState, LoadingState } from "@/components/states";
+import { useLiveQuery } from "@/components/use-live-query";
 import { useNow } from "@/components/use-now";
 import type { SwitchboardEvent } from "@/lib/protocol";
 import { conversationQueryOptions, conversationsQueryOptions } from "@/lib/queries";
+import { applyConversationEvents } from "@/lib/reducers/conversation";
+import { refetchOnly } from "@/lib/reducers/live-reducer";
 import { formatAbsolute, formatCount, formatRelative } from "@/lib/time-format";
 
+/** New messages refresh the conversation list at most this often (its counts are the server's). */
 const LIST_REFRESH_MS = 3_000;
-const MESSAGES = [{ channel: "messages", filter: { type: "message.sent" }, start: { history: 0 } as const, catchUp: 1 }];
-
-const pairOf = (event: SwitchboardEvent): [string, string] | null => {
-  const { from, to } = event.payload;
-  if (typeof from !== "string" || typeof to !== "string") return null;
-  return from < to ? [from, to] : [to, from];
-};
+const MESSAGES = [{ channel: "messages", filter: { type: "message.sent" } }];
 
 /** Agent-to-agent conversations, threaded by pair, live. */
 export function MessagesView() {
@@ -26,22 +22,8 @@ export function MessagesView() {
   const a = params.get("a");
   const b = params.get("b");
   const pair = a && b ? ((a < b ? [a, b] : [b, a]) as [string, string]) : null;
-  const conversations = useQuery(conversationsQueryOptions());
-  const queryClient = useQueryClient();
-  const lastRefresh = useRef(0);
-  const [live, setLive] = useState<{ pair: string; events: SwitchboardEvent[] }>({ pair: "", events: [] });
+  const conversations = useLiveQuery({ query: conversationsQueryOptions(), channels: MESSAGES, reduce: refetchOnly, refetchOnEventsMs: LIST_REFRESH_MS });
   const pairKey = pair ? pair.join("\u0000") : "";
-
-  useLiveSubscriptions(MESSAGES, (events) => {
-    const t = performance.now();
-    if (t - lastRefresh.current > LIST_REFRESH_MS) {
-      lastRefresh.current = t;
-      queryClient.invalidateQueries({ queryKey: conversationsQueryOptions().queryKey });
-    }
-    if (!pairKey) return;
-    const mine = events.filter((e) => pairOf(e)?.join("\u0000") === pairKey);
-    if (mine.length) setLive((current) => ({ pair: pairKey, events: [...(current.pair === pairKey ? current.events : []), ...mine].slice(-500) }));
-  });
 
   return (
     <div className="view view-fill">
@@ -71,7 +53,7 @@ export function MessagesView() {
           </ul>
         </nav>
         <section className="card thread" aria-label={pair ? `Conversation between ${pair[0]} and ${pair[1]}` : "Conversation"}>
-          {pair ? <Thread key={pairKey} pair={pair} live={live.pair === pairKey ? live.events : []} /> : <EmptyState>Pick a conversation.</EmptyState>}
+          {pair ? <Thread key={pairKey} pair={pair} /> : <EmptyState>Pick a conversation.</EmptyState>}
         </section>
       </div>
     </div>
@@ -86,14 +68,15 @@ const AT_BOTTOM_SLACK = 32;
  * bottom, follows new messages as they arrive; scrolled up to read, it stays put and a button says how
  * many new messages are below.
  */
-function Thread({ pair, live }: { pair: [string, string]; live: readonly SwitchboardEvent[] }) {
-  const thread = useQuery(conversationQueryOptions(pair[0], pair[1]));
+function Thread({ pair }: { pair: [string, string] }) {
+  const thread = useLiveQuery({
+    query: conversationQueryOptions(pair[0], pair[1]),
+    channels: MESSAGES,
+    reduce: (messages: SwitchboardEvent[], events) => applyConversationEvents(messages, events, pair),
+  });
   const now = useNow(5_000);
-  const messages = useMemo(() => {
-    const byId = new Map((thread.data ?? []).map((e) => [e.id, e]));
-    for (const e of live) byId.set(e.id, e);
-    return [...byId.values()].sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : x.seq - y.seq));
-  }, [thread.data, live]);
+  const data = thread.data;
+  const messages = useMemo(() => [...(data ?? [])].sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : x.seq - y.seq)), [data]);
   const { scrollRef, atBottom, unseen, onScroll, scrollToBottom } = useFollowNewest(messages.length, thread.isSuccess);
 
   if (thread.isError) return <ErrorState error={thread.error} what="the conversation" />;

@@ -7,8 +7,7 @@ import { useNow } from "@/components/use-now";
 import { useTaskBoard } from "@/components/use-task-board";
 import { filterValueProblem } from "@/lib/feed-filter";
 import { formatAbsolute, formatCount, formatRelative } from "@/lib/time-format";
-import { TASK_STATUSES } from "@/lib/views";
-import { STATUS_LABELS } from "../../_components/overview";
+import { TASK_STATUS_LABELS, TASK_STATUSES } from "@/lib/views";
 
 /** Cards shown per column; the count says how many there are. */
 const MAX_CARDS = 60;
@@ -71,9 +70,9 @@ export function TaskBoard() {
           return (
             <section key={status} className="board-column" data-status={status} aria-labelledby={`column-${status}`}>
               <h2 id={`column-${status}`} className="board-column-head">
-                {STATUS_LABELS[status]} <span className="count">{formatCount(tasks.length)}</span>
+                {TASK_STATUS_LABELS[status]} <span className="count">{formatCount(tasks.length)}</span>
               </h2>
-              <ul className="board-cards" aria-label={STATUS_LABELS[status]}>
+              <ul className="board-cards" aria-label={TASK_STATUS_LABELS[status]}>
                 {tasks.slice(0, MAX_CARDS).map((task) => (
                   <li key={task.taskId} className="task-card" data-status={status}>
                     <p className="task-title">{task.title ?? task.taskId}</p>
