@@ -1,5 +1,5 @@
 import type { Server } from "socket.io";
-import type { ZodType } from "zod";
+import type { z, ZodType } from "zod";
 import {
   ERROR_CODES,
   MAX_HISTORY,
@@ -88,12 +88,40 @@ const SMALL_ANSWER_BYTES = 1024;
 const EVENT_ENVELOPE_BYTES = 1024;
 
 type AckFn = (res: Ack<object>) => void;
-interface Handler<T> {
-  schema: ZodType<T>;
-  /** The largest answer `req` can get, reserved while it runs; `requestBytes` is its packet's size. */
-  reserve(req: T, requestBytes: number): number;
-  run(req: T): Promise<{ result: object; after?: () => void; answerBytes?: number }>;
+
+/** The messages clients send: each one takes a request and an ack. */
+type MessageName = keyof ClientToServerEvents;
+/** A message's request, as the client sends it. */
+type RequestOf<M extends MessageName> = Parameters<ClientToServerEvents[M]>[0];
+/** What a message's ack carries when it succeeds. */
+type ResultOf<M extends MessageName> = Parameters<ClientToServerEvents[M]>[1] extends (res: Ack<infer R>) => void ? R : never;
+/** A result as it is written: a field may be JSON the server built already, sent as it is (`RawJson`). */
+type Wire<T> = { [K in keyof T]: T[K] | RawJson };
+
+interface Answer<R> {
+  result: Wire<R>;
+  /** Runs once the answer is written (a subscribe goes live then). */
+  after?: () => void;
+  /** The answer's size when it is large enough to check against the hard limit before writing it. */
+  answerBytes?: number;
 }
+
+/** One message's handling: `schema` validates its request, whose parsed form `reserve` and `run` get. */
+interface Handler<S extends ZodType, R> {
+  schema: S;
+  /** The largest answer `req` can get, reserved while it runs; `requestBytes` is its packet's size. */
+  reserve(req: z.output<S>, requestBytes: number): number;
+  run(req: z.output<S>): Promise<Answer<R>>;
+}
+
+/**
+ * One handler per message of `ClientToServerEvents`: a message cannot be added without a schema
+ * whose output is that message's request and a run whose answer is its ack's result.
+ */
+type HandlerTable = { [M in MessageName]: Handler<ZodType<RequestOf<M>>, ResultOf<M>> };
+
+/** Infers a handler's request from its schema (what a table entry alone would not). */
+const handler = <S extends ZodType, R>(h: Handler<S, R>) => h;
 
 /** Authenticates sockets and turns their messages into hub calls, each answered with an ack. */
 export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logger, limits: given }: SocketGatewayDeps) {
@@ -163,8 +191,9 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
       packetSize = packet.data?.length ?? 0;
     });
 
-    const handlers: Record<string, Handler<never>> = {
-      subscribe: handler(subscribeRequestSchema, {
+    const handlers: HandlerTable = {
+      subscribe: handler({
+        schema: subscribeRequestSchema,
         reserve: (req) => historyReservation(req.since !== undefined ? MAX_HISTORY : (req.history ?? 0)),
         run: async (req) => {
           const { result, activate } = await hub.subscribeEncoded(conn, req);
@@ -173,14 +202,16 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
           return { result: { ...rest, history: new RawJson(historyJson) }, after: activate, answerBytes: historyJson.length + SMALL_ANSWER_BYTES };
         },
       }),
-      unsubscribe: handler(unsubscribeRequestSchema, {
+      unsubscribe: handler({
+        schema: unsubscribeRequestSchema,
         reserve: () => SMALL_ANSWER_BYTES,
         run: async (req) => {
           hub.unsubscribe(conn, req.subscriptionId);
           return { result: {} };
         },
       }),
-      publish: handler(socketPublishSchema, {
+      publish: handler({
+        schema: socketPublishSchema,
         // The answer is the event: the request's payload and the envelope.
         reserve: (_req, requestBytes) => Math.min(limits.maxAnswerBytes, requestBytes + EVENT_ENVELOPE_BYTES),
         run: async ({ channel, ...input }) => {
@@ -200,7 +231,7 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
       ack({ ok: false, error: error.toBody() });
     };
 
-    const runRequest = async <T>(name: string, h: Handler<T>, req: T, ack: AckFn, release: Release) => {
+    const runRequest = async (name: string, h: Handler<ZodType, object>, req: unknown, ack: AckFn, release: Release) => {
       try {
         const { result, after, answerBytes } = await h.run(req);
         // An answer that would take the connection past its hard limit is not written at all.
@@ -228,7 +259,7 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
       const name = String(event[0]);
       const args = event.slice(1, -1) as unknown[];
       const requestBytes = packetSize;
-      const h = Object.hasOwn(handlers, name) ? (handlers[name] as Handler<unknown>) : undefined;
+      const h: Handler<ZodType, object> | undefined = Object.hasOwn(handlers, name) ? handlers[name as MessageName] : undefined;
       let reserve = SMALL_ANSWER_BYTES;
       let run: (release: Release) => void;
       const refuse = (error: SwitchboardError) => (release: Release) => {
@@ -275,8 +306,4 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
       return { connections: sinks.size, unsentBytes, maxUnsentBytes, readPaused };
     },
   };
-}
-
-function handler<T>(schema: ZodType<T>, h: Omit<Handler<T>, "schema">): Handler<never> {
-  return { schema, ...h } as unknown as Handler<never>;
 }
