@@ -4,7 +4,7 @@ import type { ReadQuery } from "../history/store";
 import { MemoryFanout } from "./backends/memory";
 import { createCatalog, type BackpressurePolicy } from "./catalog";
 import { Hub } from "./hub";
-import { MemorySink } from "./memory-sink";
+import { MemorySink as RecordingSink } from "./memory-sink";
 import type { Principal } from "./subscriber";
 
 const admin: Principal = { role: "admin", tokenId: "t-admin" };
@@ -57,11 +57,11 @@ describe("Hub", () => {
         await hub.publish(publisher, "tasks", [{ type: "task.created", payload: { p, i } }]);
       }
     });
-    const sinks: MemorySink[] = [];
+    const sinks: RecordingSink[] = [];
     const histories: number[][] = [];
     const subscribers = Array.from({ length: 8 }, async (_, k) => {
       await new Promise((r) => setTimeout(r, k * 10));
-      const sink = new MemorySink();
+      const sink = new RecordingSink();
       sinks.push(sink);
       const conn = hub.connect(viewer, sink);
       const { result, activate } = await hub.subscribe(conn, { channel: "tasks", since: 0 });
@@ -82,7 +82,7 @@ describe("Hub", () => {
   it("history: n returns the newest n matching events and live events continue after them", async () => {
     const hub = await startHub();
     for (let i = 1; i <= 10; i++) await hub.publish(admin, "tasks", [{ type: "task.created", agent: i % 2 ? "odd" : "even", payload: { i } }]);
-    const sink = new MemorySink();
+    const sink = new RecordingSink();
     const conn = hub.connect(viewer, sink);
     const { result, activate } = await hub.subscribe(conn, { channel: "tasks", history: 3, filter: { agent: "odd" } });
     activate();
@@ -100,13 +100,13 @@ describe("Hub", () => {
     await expect(hub.publish(admin, "system", [{ type: "system.notice", payload: {} }])).resolves.toHaveLength(1);
     await expect(hub.publish(admin, "nope", [{ type: "x.y", payload: {} }])).rejects.toMatchObject({ code: "unknown_channel" });
     await expect(hub.publish(admin, "tasks", [{ type: "x.y", payload: { big: "x".repeat(2000) } }])).rejects.toMatchObject({ code: "payload_too_large" });
-    const conn = hub.connect(viewer, new MemorySink());
+    const conn = hub.connect(viewer, new RecordingSink());
     await expect(hub.subscribe(conn, { channel: "nope" })).rejects.toMatchObject({ code: "unknown_channel" });
   });
 
   it("drop-oldest: a subscriber that cannot keep up gets a gap for what was dropped, then the newest events", async () => {
     const hub = await startHub({ maxBacklog: 5 });
-    const sink = new MemorySink();
+    const sink = new RecordingSink();
     const conn = hub.connect(viewer, sink);
     const { activate } = await hub.subscribe(conn, { channel: "tasks" });
     activate();
@@ -125,7 +125,7 @@ describe("Hub", () => {
 
   it("disconnect: a subscriber that falls a full backlog behind is closed as a slow consumer", async () => {
     const hub = await startHub({ maxBacklog: 3, backpressure: "disconnect" });
-    const sink = new MemorySink();
+    const sink = new RecordingSink();
     const conn = hub.connect(viewer, sink);
     const { activate } = await hub.subscribe(conn, { channel: "tasks" });
     activate();
@@ -137,7 +137,7 @@ describe("Hub", () => {
 
   it("unsubscribe stops delivery and unknown subscriptions are not_found", async () => {
     const hub = await startHub();
-    const sink = new MemorySink();
+    const sink = new RecordingSink();
     const conn = hub.connect(viewer, sink);
     const { result, activate } = await hub.subscribe(conn, { channel: "tasks" });
     activate();
@@ -150,14 +150,14 @@ describe("Hub", () => {
 
   it("limits one token's connections and subscriptions across them, and frees them exactly on unsubscribe and disconnect", async () => {
     const hub = await startHub({ maxConnectionsPerToken: 3, maxSubscriptionsPerToken: 4 });
-    const conns = [hub.connect(viewer, new MemorySink()), hub.connect(viewer, new MemorySink()), hub.connect(viewer, new MemorySink())];
-    expect(() => hub.connect(viewer, new MemorySink())).toThrow(expect.objectContaining({ code: "rate_limited" }));
+    const conns = [hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink())];
+    expect(() => hub.connect(viewer, new RecordingSink())).toThrow(expect.objectContaining({ code: "rate_limited" }));
     // Another token is not affected.
-    const other = hub.connect(admin, new MemorySink());
+    const other = hub.connect(admin, new RecordingSink());
     hub.disconnect(conns[2]!);
     hub.disconnect(conns[2]!); // twice: released once
-    conns[2] = hub.connect(viewer, new MemorySink());
-    expect(() => hub.connect(viewer, new MemorySink())).toThrow(expect.objectContaining({ code: "rate_limited" }));
+    conns[2] = hub.connect(viewer, new RecordingSink());
+    expect(() => hub.connect(viewer, new RecordingSink())).toThrow(expect.objectContaining({ code: "rate_limited" }));
 
     const subscribe = (i: number) => hub.subscribe(conns[i]!, { channel: "tasks" }).then((p) => p.result.subscriptionId);
     const ids = [await subscribe(0), await subscribe(0), await subscribe(1), await subscribe(2)];
@@ -175,7 +175,7 @@ describe("Hub", () => {
     hub.disconnect(other);
     expect(hub.stats()).toMatchObject({ connections: 0, subscriptions: 0, tokens: 0 });
     // Everything came back: the full allowance again.
-    const fresh = [hub.connect(viewer, new MemorySink()), hub.connect(viewer, new MemorySink()), hub.connect(viewer, new MemorySink())];
+    const fresh = [hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink())];
     for (let i = 0; i < 4; i++) await hub.subscribe(fresh[i % 3]!, { channel: "tasks" });
     await expect(hub.subscribe(fresh[0]!, { channel: "tasks" })).rejects.toMatchObject({ code: "rate_limited" });
   });
@@ -190,7 +190,7 @@ describe("Hub", () => {
     }
     const store = new FailingStore();
     const hub = await startHub({ store, maxSubscriptionsPerToken: 1 });
-    const conn = hub.connect(viewer, new MemorySink());
+    const conn = hub.connect(viewer, new RecordingSink());
     store.fail = true;
     await expect(hub.subscribe(conn, { channel: "tasks" })).rejects.toThrow("read failed");
     store.fail = false;
@@ -200,7 +200,7 @@ describe("Hub", () => {
 
   it("a full sink takes part of a backlog; the rest follows, in order, and the next pump serves the others first", async () => {
     const hub = await startHub();
-    const sink = new MemorySink();
+    const sink = new RecordingSink();
     const conn = hub.connect(viewer, sink);
     const a = await hub.subscribe(conn, { channel: "tasks" });
     const b = await hub.subscribe(conn, { channel: "tasks" });
