@@ -176,10 +176,14 @@ export function describeSubscriberSinkContract(name: string, open: () => Promise
       await until(() => drains > 0, "onceWritable called after the peer drained the sink");
       expect(writableAtDrain).toBe(true);
       await until(() => delivered(opened.received()).length === taken.length, "everything taken delivered");
-      await turns(SETTLE_TURNS);
-      expect(drains).toBe(1);
       // Exactly what sendEvents took, no more: the rest of each batch was not written.
       expect(delivered(opened.received())).toEqual(taken);
+      // Once: writing on (and the sink draining again) does not call it a second time.
+      const more = events(3);
+      await sendAll(sink, more, "sub-a");
+      await until(() => delivered(opened.received()).length === taken.length + more.length, "the next events delivered");
+      await turns(SETTLE_TURNS);
+      expect(drains).toBe(1);
     });
 
     it("close('shutdown') delivers what was sent before it, then the closing notice, then ends the connection", async () => {
