@@ -9,7 +9,10 @@ export interface SinkSocketData {
   /** The client asked for batched delivery (`auth.batch`): it takes `events` messages. */
   batch: boolean;
 }
-/** A Socket.IO socket the sink writes to (it sends no inter-server messages); the gateway's sockets, with more data, are ones. */
+/**
+ * A Socket.IO socket the sink writes to. It sends no inter-server messages (`never`); the gateway's
+ * sockets, which carry more data, are SinkSockets.
+ */
 export type SinkSocket = Socket<ClientToServerEvents, ServerToClientEvents, never, SinkSocketData>;
 
 /** The parts of engine.io's socket and transport the sink uses; `writeBuffer` is not in the public typings. */
