@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { GapNotice, SwitchboardEvent } from "../../lib/protocol";
 import { MemoryHistoryStore } from "../history/memory-store";
 import type { ReadQuery } from "../history/store";
 import { MemoryFanout } from "./backends/memory";
 import { createCatalog, type BackpressurePolicy } from "./catalog";
 import { Hub } from "./hub";
-import type { CloseReason, Principal, SubscriberSink } from "./subscriber";
+import { MemorySink as RecordingSink } from "./memory-sink";
+import type { Principal } from "./subscriber";
 
 const admin: Principal = { role: "admin", tokenId: "t-admin" };
 const viewer: Principal = { role: "viewer", tokenId: "t-viewer" };
@@ -21,43 +21,6 @@ class SlowStore extends MemoryHistoryStore {
   override async append(events: Parameters<MemoryHistoryStore["append"]>[0]) {
     await new Promise((r) => setTimeout(r, Math.random() * 2));
     return super.append(events);
-  }
-}
-
-class RecordingSink implements SubscriberSink {
-  events: { event: SwitchboardEvent; subscriptionId: string }[] = [];
-  gaps: GapNotice[] = [];
-  closedWith: CloseReason | null = null;
-  writable = true;
-  private waiting: (() => void)[] = [];
-  /** How many events each `sendEvents` call carried. */
-  batches: number[] = [];
-  /** Events the sink takes before it is full (and stops being writable until `setWritable`). */
-  room = Number.POSITIVE_INFINITY;
-  sendEvents(events: readonly SwitchboardEvent[], subscriptionId: string) {
-    const n = Math.min(events.length, this.room);
-    this.room -= n;
-    if (this.room === 0) this.writable = false;
-    if (n === 0) return 0;
-    this.batches.push(n);
-    for (let i = 0; i < n; i++) this.events.push({ event: events[i]!, subscriptionId });
-    return n;
-  }
-  sendGap(notice: GapNotice) {
-    this.gaps.push(notice);
-  }
-  isWritable() {
-    return this.writable;
-  }
-  onceWritable(cb: () => void) {
-    this.waiting.push(cb);
-  }
-  close(reason: CloseReason) {
-    this.closedWith = reason;
-  }
-  setWritable() {
-    this.writable = true;
-    for (const cb of this.waiting.splice(0)) cb();
   }
 }
 

@@ -1,4 +1,4 @@
-/** What a connection's budget reads and steers; the socket gateway implements it over engine.io. */
+/** What a connection's budget reads and steers; the socket sink (socket-sink.ts) implements it over engine.io. */
 export interface BudgetedConnection {
   /** Bytes written to the connection that the client has not taken yet. */
   unsentBytes(): number;
