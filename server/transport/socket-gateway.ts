@@ -111,7 +111,8 @@ interface Handler<S extends ZodType, R> {
   schema: S;
   /** The largest answer `req` can get, reserved while it runs; `requestBytes` is its packet's size. */
   reserve(req: z.output<S>, requestBytes: number): number;
-  run(req: z.output<S>): Promise<Answer<R>>;
+  /** Handles `req` for the connection it came on (one table serves every connection). */
+  run(req: z.output<S>, conn: SubscriberConnection): Promise<Answer<R>>;
 }
 
 /**
@@ -178,6 +179,67 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
   const historyReservation = (n: number) =>
     n === 0 ? SMALL_ANSWER_BYTES : Math.min(limits.maxAnswerBytes, n * (limits.maxPayloadBytes + EVENT_ENVELOPE_BYTES) + SMALL_ANSWER_BYTES);
 
+  // The handlers and their helpers exist once for the server, not once per connection: an idle
+  // connection costs only its own state (docs/benchmarks.md, memory per idle connection).
+  const handlers: HandlerTable = {
+    subscribe: handler({
+      schema: subscribeRequestSchema,
+      reserve: (req) => historyReservation(req.since !== undefined ? MAX_HISTORY : (req.history ?? 0)),
+      run: async (req, conn) => {
+        const { result, activate } = await hub.subscribeEncoded(conn, req);
+        const { historyJson, ...rest } = result;
+        // Sent as the database built it (the server's parser splices it in): the client reads `history`.
+        return { result: { ...rest, history: new RawJson(historyJson) }, after: activate, answerBytes: historyJson.length + SMALL_ANSWER_BYTES };
+      },
+    }),
+    unsubscribe: handler({
+      schema: unsubscribeRequestSchema,
+      reserve: () => SMALL_ANSWER_BYTES,
+      run: async (req, conn) => {
+        hub.unsubscribe(conn, req.subscriptionId);
+        return { result: {} };
+      },
+    }),
+    publish: handler({
+      schema: socketPublishSchema,
+      // The answer is the event: the request's payload and the envelope.
+      reserve: (_req, requestBytes) => Math.min(limits.maxAnswerBytes, requestBytes + EVENT_ENVELOPE_BYTES),
+      run: async ({ channel, ...input }, conn) => {
+        const [event] = await hub.publish(conn.principal, channel, [input]);
+        if (!event) throw new SwitchboardError("internal", "publish returned no event");
+        return { result: { event } };
+      },
+    }),
+  };
+  const names = Object.keys(handlers).join(", ");
+
+  const answerError = (conn: SubscriberConnection, name: string, err: unknown, ack: AckFn) => {
+    const error = toSwitchboardError(err);
+    if (ERROR_CODES[error.code] >= 500) {
+      logger[error.code === "internal" ? "error" : "warn"]({ err, cause: error.cause, connection: conn.id, message: name, code: error.code }, "socket request failed");
+    }
+    ack({ ok: false, error: error.toBody() });
+  };
+
+  const runRequest = async (conn: SubscriberConnection, sink: SocketSink, name: string, h: Handler<ZodType, object>, req: unknown, ack: AckFn, release: Release) => {
+    try {
+      const { result, after, answerBytes } = await h.run(req, conn);
+      // An answer that would take the connection past its hard limit is not written at all.
+      if (answerBytes !== undefined && sink.budget.wouldOverflow(answerBytes)) {
+        sink.budget.close();
+        sink.overflow(sink.unsentBytes() + answerBytes);
+        return;
+      }
+      ack({ ok: true, ...result });
+      after?.();
+    } catch (err) {
+      answerError(conn, name, err, ack);
+    } finally {
+      release();
+      sink.onReady();
+    }
+  };
+
   io.on("connection", (socket) => {
     const { conn, sink } = socket.data;
     socket.on("disconnect", (reason) => {
@@ -190,65 +252,6 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
     socket.conn.on("packet", (packet: EnginePacket) => {
       packetSize = packet.data?.length ?? 0;
     });
-
-    const handlers: HandlerTable = {
-      subscribe: handler({
-        schema: subscribeRequestSchema,
-        reserve: (req) => historyReservation(req.since !== undefined ? MAX_HISTORY : (req.history ?? 0)),
-        run: async (req) => {
-          const { result, activate } = await hub.subscribeEncoded(conn, req);
-          const { historyJson, ...rest } = result;
-          // Sent as the database built it (the server's parser splices it in): the client reads `history`.
-          return { result: { ...rest, history: new RawJson(historyJson) }, after: activate, answerBytes: historyJson.length + SMALL_ANSWER_BYTES };
-        },
-      }),
-      unsubscribe: handler({
-        schema: unsubscribeRequestSchema,
-        reserve: () => SMALL_ANSWER_BYTES,
-        run: async (req) => {
-          hub.unsubscribe(conn, req.subscriptionId);
-          return { result: {} };
-        },
-      }),
-      publish: handler({
-        schema: socketPublishSchema,
-        // The answer is the event: the request's payload and the envelope.
-        reserve: (_req, requestBytes) => Math.min(limits.maxAnswerBytes, requestBytes + EVENT_ENVELOPE_BYTES),
-        run: async ({ channel, ...input }) => {
-          const [event] = await hub.publish(conn.principal, channel, [input]);
-          if (!event) throw new SwitchboardError("internal", "publish returned no event");
-          return { result: { event } };
-        },
-      }),
-    };
-    const names = Object.keys(handlers).join(", ");
-
-    const answerError = (name: string, err: unknown, ack: AckFn) => {
-      const error = toSwitchboardError(err);
-      if (ERROR_CODES[error.code] >= 500) {
-        logger[error.code === "internal" ? "error" : "warn"]({ err, cause: error.cause, connection: conn.id, message: name, code: error.code }, "socket request failed");
-      }
-      ack({ ok: false, error: error.toBody() });
-    };
-
-    const runRequest = async (name: string, h: Handler<ZodType, object>, req: unknown, ack: AckFn, release: Release) => {
-      try {
-        const { result, after, answerBytes } = await h.run(req);
-        // An answer that would take the connection past its hard limit is not written at all.
-        if (answerBytes !== undefined && sink.budget.wouldOverflow(answerBytes)) {
-          sink.budget.close();
-          sink.overflow(sink.unsentBytes() + answerBytes);
-          return;
-        }
-        ack({ ok: true, ...result });
-        after?.();
-      } catch (err) {
-        answerError(name, err, ack);
-      } finally {
-        release();
-        sink.onReady();
-      }
-    };
 
     // Every message goes through here, known or not: each one with an ack gets an answer, in turn
     // with the connection's budget. Listeners are never called (`next` is not), so nothing else runs.
@@ -263,7 +266,7 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
       let reserve = SMALL_ANSWER_BYTES;
       let run: (release: Release) => void;
       const refuse = (error: SwitchboardError) => (release: Release) => {
-        answerError(name, error, reply);
+        answerError(conn, name, error, reply);
         release();
         sink.onReady();
       };
@@ -277,7 +280,7 @@ export function attachSocketGateway(io: SwitchboardServer, { hub, verifier, logg
           run = refuse(new SwitchboardError("invalid_request", describeZodError(parsed.error)));
         } else {
           reserve = h.reserve(parsed.data, requestBytes);
-          run = (release) => void runRequest(name, h, parsed.data, reply, release);
+          run = (release) => void runRequest(conn, sink, name, h, parsed.data, reply, release);
         }
       }
       if (!sink.budget.admit(reserve, run)) {
