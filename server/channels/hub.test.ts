@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { GapNotice, SwitchboardEvent } from "../../lib/protocol";
 import { MemoryHistoryStore } from "../history/memory-store";
-import type { ReadQuery } from "../history/store";
+import type { ReadQuery } from "./history-store";
 import { MemoryFanout } from "./backends/memory";
 import { createCatalog, type BackpressurePolicy } from "./catalog";
 import { Hub } from "./hub";

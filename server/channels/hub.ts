@@ -3,8 +3,8 @@ import type { ChannelInfo, SubscribeRequest, SubscribeResult, SwitchboardEvent }
 import { MAX_HISTORY, publishInputSchema } from "../../lib/protocol";
 import { DEFAULT_MAX_PAYLOAD_DEPTH, checkPayload, describePayloadFailure } from "../../lib/payload-rules";
 import type { z } from "zod";
-import { GroupCommitter, type GroupCommitOptions } from "../history/group-commit";
-import type { HistoryStore, ReadQuery } from "../history/store";
+import { GroupCommitter, type GroupCommitOptions } from "./group-commit";
+import type { HistoryStore, ReadQuery } from "./history-store";
 import { Backlog } from "./backlog";
 import { getChannelOrThrow, type ChannelCatalog } from "./catalog";
 import { SwitchboardError, isSwitchboardError } from "./errors";
