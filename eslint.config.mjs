@@ -12,8 +12,8 @@ const noOutside = (depth) => ({
   regex: `^${"\\.\\./".repeat(depth + 1)}(?!\\.\\./lib/(protocol|payload-rules)$)`,
   message: "server/channels is the core: it imports only itself, lib/protocol and node: built-ins. Move the shared type into server/channels, or have the edge pass the implementation in.",
 });
-/** Test files of the core may also use the test runner and the in-memory history store. */
-const testAllowance = { regex: "^(?!node:|\\.|vitest$|fast-check$)", message: noPackages.message };
+/** Test files of the core may also use the test tools (vitest, fast-check, ESLint for the lint test), server/testing and the in-memory history store. */
+const testAllowance = { regex: "^(?!node:|\\.|vitest$|fast-check$|eslint$)", message: noPackages.message };
 const testOutside = (depth) => ({
   regex: `^${"\\.\\./".repeat(depth + 1)}(?!\\.\\./lib/(protocol|payload-rules)$|history/memory-store$|testing/)`,
   message: noOutside(depth).message,

@@ -6,10 +6,11 @@ import { RedisFanout, type RedisFanoutOptions } from "./channels/backends/redis"
  * the publishing one without an offline queue, so that while Redis is down a publish fails at once
  * (and is logged) instead of queueing without bound; the events are safe in the database.
  */
-export function createRedisClients(url: string) {
+export function createRedisClients(url: string, options: { /** CLIENT SETNAME of both, suffixed `-pub` and `-sub`. */ connectionName?: string } = {}) {
+  const name = (suffix: string) => (options.connectionName ? { connectionName: `${options.connectionName}-${suffix}` } : {});
   return {
-    pub: new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }),
-    sub: new Redis(url, { lazyConnect: true }),
+    pub: new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, ...name("pub") }),
+    sub: new Redis(url, { lazyConnect: true, ...name("sub") }),
   };
 }
 
