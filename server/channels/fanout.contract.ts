@@ -21,6 +21,9 @@ interface Node {
   reconnects: number;
 }
 
+/** Generous: the machine may be busy, and a wait ends as soon as its condition holds. */
+const wait = { timeout: 10_000 };
+
 const seqsOf = (batches: SwitchboardEvent[][]) => batches.flat().map((e) => `${e.channel}:${e.seq}`).sort();
 
 /**
@@ -71,7 +74,7 @@ export function describeFanoutContract(name: string, open: () => Promise<FanoutC
       await vi.waitFor(() => {
         expect(b!.received).toEqual([batch]);
         expect(c!.received).toEqual([batch]);
-      });
+      }, wait);
       // Echoes are allowed, but never anything else.
       for (const got of a!.received) expect(got).toEqual(batch);
     });
@@ -88,19 +91,19 @@ export function describeFanoutContract(name: string, open: () => Promise<FanoutC
           }
         }),
       );
-      await vi.waitFor(() => expect(seqsOf(c!.received)).toEqual(expected.sort()));
+      await vi.waitFor(() => expect(seqsOf(c!.received)).toEqual(expected.sort()), wait);
     });
 
     it("hands a stopped node nothing more, while the others go on", async (ctx) => {
       const [a, b, c] = await startNodes(3, () => ctx.skip());
       await a!.backend.publish([testEvent(1)]);
-      await vi.waitFor(() => expect(b!.received).toHaveLength(1));
+      await vi.waitFor(() => expect(b!.received).toHaveLength(1), wait);
       await b!.backend.stop();
       await a!.backend.publish([testEvent(2)]);
-      await vi.waitFor(() => expect(seqsOf(c!.received)).toEqual(["tasks:1", "tasks:2"]));
+      await vi.waitFor(() => expect(seqsOf(c!.received)).toEqual(["tasks:1", "tasks:2"]), wait);
       // c received the second batch; b, stopped, gets nothing (a delivery to b would be as quick as c's).
       await a!.backend.publish([testEvent(3)]);
-      await vi.waitFor(() => expect(c!.received).toHaveLength(3));
+      await vi.waitFor(() => expect(c!.received).toHaveLength(3), wait);
       expect(seqsOf(b!.received)).toEqual(["tasks:1"]);
     });
 

@@ -94,14 +94,14 @@ describe("catch-up from the database repairs what fanout loses", () => {
     const onlyA = JSON.parse((await first.history("tasks", { limit: 1000, filter: { agents: ["a"] } })).eventsJson) as SwitchboardEvent[];
 
     // What the bus carried arrives; what it lost leaves the second node behind.
-    await vi.waitFor(() => expect(sinks[0]!.events.length).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(sinks[0]!.events.length).toBeGreaterThan(0), { timeout: 10_000 });
     expect(sinks[0]!.events.length).toBeLessThan(committed);
 
     await second.catchUp();
     await vi.waitFor(() => {
       for (const sink of sinks) expect(sink.events.map((e) => e.seq)).toEqual(all);
       expect(filtered.events.map((e) => e.seq)).toEqual(onlyA.map((e) => e.seq));
-    });
+    }, { timeout: 20_000 });
     for (const sink of [...sinks, filtered]) expect(sink.gaps).toEqual([]);
     expect(second.channels().find((c) => c.name === "tasks")?.lastSeq).toBe(committed);
   });
