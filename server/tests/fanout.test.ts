@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { describe, expect, it, vi } from "vitest";
+import type { SwitchboardEvent } from "../../lib/protocol";
 import { MemoryBus, MemoryFanout } from "../channels/backends/memory";
 import { RedisFanout } from "../channels/backends/redis";
 import type { FanoutBackend } from "../channels/fanout";
 import { describeFanoutContract, type FanoutCluster } from "../channels/fanout.contract";
 import { createRedisClients } from "../redis";
-import { MACHINE_REDIS, machineRedisAvailable } from "./support/services";
+import { testEvent } from "../testing/events";
+import { MACHINE_REDIS, freePort, machineRedisAvailable } from "./support/services";
 
 const silent = { info() {}, warn() {}, error() {} };
 
@@ -46,3 +49,43 @@ async function redisCluster(sharded: boolean): Promise<FanoutCluster | null> {
 
 describeFanoutContract("Redis Pub/Sub", () => redisCluster(false));
 describeFanoutContract("Redis sharded Pub/Sub (SPUBLISH/SSUBSCRIBE)", () => redisCluster(true));
+
+describe("Redis fanout", () => {
+  it("keeps deployments with different REDIS_PREFIXes apart", async (ctx) => {
+    if (!(await machineRedisAvailable())) return ctx.skip();
+    const start = async (prefix: string) => {
+      const received: SwitchboardEvent[][] = [];
+      const backend = new RedisFanout({ ...createRedisClients(MACHINE_REDIS), prefix, logger: silent });
+      await backend.start({ onEvents: (events) => received.push(events), onReconnect: () => {} });
+      return { backend, received };
+    };
+    const ours = `sb-test-${randomBytes(4).toString("hex")}`;
+    const theirs = `sb-test-${randomBytes(4).toString("hex")}`;
+    const [a, b, other] = [await start(ours), await start(ours), await start(theirs)];
+    try {
+      await a.backend.publish([testEvent(1)]);
+      await other.backend.publish([testEvent(1, { channel: "agents" })]);
+      await vi.waitFor(() => expect(b.received).toEqual([[testEvent(1)]]), { timeout: 10_000 });
+      // Nothing orders `other`'s message with a's: publish on `a` again after it, and once b has that
+      // one, check that `other`'s never came.
+      await a.backend.publish([testEvent(2)]);
+      await vi.waitFor(() => expect(b.received).toHaveLength(2), { timeout: 10_000 });
+      expect(b.received.flat().map((e) => e.channel)).toEqual(["tasks", "tasks"]);
+      expect(other.received).toEqual([]);
+    } finally {
+      for (const node of [a, b, other]) await node.backend.stop();
+    }
+  });
+
+  it("starts degraded when Redis does not answer: status down, publish fails fast", async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const backend = new RedisFanout({ ...createRedisClients(url), prefix: "sb-test-unreachable", logger: silent, connectTimeoutMs: 300 });
+    await backend.start({ onEvents: () => {}, onReconnect: () => {} });
+    try {
+      expect(backend.status()).toBe("down");
+      await expect(backend.publish([testEvent(1)])).rejects.toThrow(/Redis is/);
+    } finally {
+      await backend.stop();
+    }
+  });
+});

@@ -96,7 +96,9 @@ export class RedisFanout implements FanoutBackend {
   async stop() {
     this.handlers = null;
     const { pub, sub } = this.options;
-    await Promise.allSettled([pub.quit(), sub.quit()]);
+    // QUIT lets a connected client finish what it sent; one that is not connected would queue it
+    // behind its own offline queue (the SUBSCRIBE of start) and never answer: it is just dropped.
+    await Promise.allSettled([pub, sub].map((c) => (c.status === "ready" ? c.quit() : undefined)));
     pub.disconnect();
     sub.disconnect();
   }
