@@ -13,6 +13,7 @@ import { applyMigrations } from "./db/migrate";
 import { startDemoFleet } from "./demo/fleet";
 import type { Env } from "./env";
 import { PostgresHistoryStore } from "./history/postgres-store";
+import { createRedisFanout } from "./redis";
 import { rawJsonParser } from "./transport/raw-json-parser";
 import { startRetention } from "./history/retention";
 import type { Logger } from "./logger";
@@ -24,7 +25,6 @@ import { DashboardViews } from "./views/dashboard-views";
 import { createMetrics } from "./transport/metrics";
 import { createPageGate } from "./transport/page-gate";
 import { PublishRateLimiter } from "./transport/rate-limit";
-import { RedisFanout } from "./transport/redis-fanout";
 import { attachSocketGateway, handshakeError, type ConnectionBufferStats, type SwitchboardServer } from "./transport/socket-gateway";
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, "..");
@@ -132,8 +132,8 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
         for (let waited = 0; io.engine.clientsCount > 0 && waited < 1000; waited += 20) {
           await new Promise((r) => setTimeout(r, 20));
         }
-        await new Promise<void>((resolve) => {
-          io.close(() => resolve());
+        await new Promise<void>((resolve, reject) => {
+          io.close(() => resolve()).catch(reject);
           server.closeAllConnections();
           for (const socket of tcpSockets) socket.destroy();
         });
@@ -142,9 +142,8 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
 
     let connectionBuffers: (() => ConnectionBufferStats) | null = null;
     const metrics = createMetrics(() => hub, () => connectionBuffers?.() ?? null);
-    const catchUp = () => hub?.catchUp().catch((err: unknown) => logger.warn({ err }, "catch-up from the database failed"));
     const fanout: FanoutBackend = env.REDIS_URL
-      ? new RedisFanout(io, { url: env.REDIS_URL, sharded: env.REDIS_SHARDED, prefix: env.REDIS_PREFIX, logger, onReconnect: catchUp })
+      ? createRedisFanout(env.REDIS_URL, { sharded: env.REDIS_SHARDED, prefix: env.REDIS_PREFIX, logger })
       : new MemoryFanout();
     const catalog = createCatalog({ retention: env.RETENTION_EVENTS, maxBacklog: env.BACKLOG_MAX, backpressure: env.BACKPRESSURE });
     const store = new PostgresHistoryStore(pool);
@@ -176,7 +175,9 @@ export async function startSwitchboard(env: Env, logger: Logger, options: { dev:
     if (env.REDIS_URL) {
       // Pub/Sub is at most once: every node also asks the database now and then how far each
       // channel has committed, and reads whatever fanout did not bring.
-      const timer = setInterval(catchUp, env.CATCH_UP_INTERVAL_MS);
+      const timer = setInterval(() => {
+        runningHub.catchUp().catch((err: unknown) => logger.warn({ err }, "catch-up from the database failed"));
+      }, env.CATCH_UP_INTERVAL_MS);
       timer.unref();
       cleanups.push({ name: "catch-up", run: async () => clearInterval(timer) });
     }

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { SwitchboardEvent } from "../../lib/protocol";
 import { MemoryHistoryStore } from "../history/memory-store";
-import type { ReadQuery } from "../history/store";
+import type { ReadQuery } from "./history-store";
 import { MemoryFanout } from "./backends/memory";
 import { createCatalog, type BackpressurePolicy } from "./catalog";
-import { Hub } from "./hub";
+import { Hub, type EncodedSubscribeResult } from "./hub";
 import { MemorySink as RecordingSink } from "./memory-sink";
 import type { Principal } from "./subscriber";
 
@@ -11,6 +12,8 @@ const admin: Principal = { role: "admin", tokenId: "t-admin" };
 const viewer: Principal = { role: "viewer", tokenId: "t-viewer" };
 const publisher: Principal = { role: "publisher", tokenId: "t-pub" };
 const silent = { info() {}, warn() {}, error() {} };
+/** A subscribe answer's history, as a client decodes it. */
+const historyOf = (result: EncodedSubscribeResult): SwitchboardEvent[] => JSON.parse(result.historyJson) as SwitchboardEvent[];
 
 /** A store whose reads and writes take a little while, so publishes really race subscribes. */
 class SlowStore extends MemoryHistoryStore {
@@ -64,8 +67,8 @@ describe("Hub", () => {
       const sink = new RecordingSink();
       sinks.push(sink);
       const conn = hub.connect(viewer, sink);
-      const { result, activate } = await hub.subscribe(conn, { channel: "tasks", since: 0 });
-      histories[sinks.indexOf(sink)] = result.history.map((e) => e.seq);
+      const { result, activate } = await hub.subscribeEncoded(conn, { channel: "tasks", since: 0 });
+      histories[sinks.indexOf(sink)] = historyOf(result).map((e) => e.seq);
       activate();
     });
     await Promise.all([...publishers, ...subscribers]);
@@ -84,9 +87,9 @@ describe("Hub", () => {
     for (let i = 1; i <= 10; i++) await hub.publish(admin, "tasks", [{ type: "task.created", agent: i % 2 ? "odd" : "even", payload: { i } }]);
     const sink = new RecordingSink();
     const conn = hub.connect(viewer, sink);
-    const { result, activate } = await hub.subscribe(conn, { channel: "tasks", history: 3, filter: { agent: "odd" } });
+    const { result, activate } = await hub.subscribeEncoded(conn, { channel: "tasks", history: 3, filter: { agent: "odd" } });
     activate();
-    expect(result.history.map((e) => e.payload.i)).toEqual([5, 7, 9]);
+    expect(historyOf(result).map((e) => e.payload.i)).toEqual([5, 7, 9]);
     expect(result.head).toBe(10);
     await hub.publish(admin, "tasks", [{ type: "task.created", agent: "even", payload: { i: 11 } }, { type: "task.created", agent: "odd", payload: { i: 12 } }]);
     await flush();
@@ -101,14 +104,14 @@ describe("Hub", () => {
     await expect(hub.publish(admin, "nope", [{ type: "x.y", payload: {} }])).rejects.toMatchObject({ code: "unknown_channel" });
     await expect(hub.publish(admin, "tasks", [{ type: "x.y", payload: { big: "x".repeat(2000) } }])).rejects.toMatchObject({ code: "payload_too_large" });
     const conn = hub.connect(viewer, new RecordingSink());
-    await expect(hub.subscribe(conn, { channel: "nope" })).rejects.toMatchObject({ code: "unknown_channel" });
+    await expect(hub.subscribeEncoded(conn, { channel: "nope" })).rejects.toMatchObject({ code: "unknown_channel" });
   });
 
   it("drop-oldest: a subscriber that cannot keep up gets a gap for what was dropped, then the newest events", async () => {
     const hub = await startHub({ maxBacklog: 5 });
     const sink = new RecordingSink();
     const conn = hub.connect(viewer, sink);
-    const { activate } = await hub.subscribe(conn, { channel: "tasks" });
+    const { activate } = await hub.subscribeEncoded(conn, { channel: "tasks" });
     activate();
     sink.writable = false;
     for (let i = 0; i < 20; i++) await hub.publish(admin, "tasks", [{ type: "task.created", payload: {} }]);
@@ -127,7 +130,7 @@ describe("Hub", () => {
     const hub = await startHub({ maxBacklog: 3, backpressure: "disconnect" });
     const sink = new RecordingSink();
     const conn = hub.connect(viewer, sink);
-    const { activate } = await hub.subscribe(conn, { channel: "tasks" });
+    const { activate } = await hub.subscribeEncoded(conn, { channel: "tasks" });
     activate();
     sink.writable = false;
     for (let i = 0; i < 4; i++) await hub.publish(admin, "tasks", [{ type: "task.created", payload: {} }]);
@@ -139,7 +142,7 @@ describe("Hub", () => {
     const hub = await startHub();
     const sink = new RecordingSink();
     const conn = hub.connect(viewer, sink);
-    const { result, activate } = await hub.subscribe(conn, { channel: "tasks" });
+    const { result, activate } = await hub.subscribeEncoded(conn, { channel: "tasks" });
     activate();
     hub.unsubscribe(conn, result.subscriptionId);
     await hub.publish(admin, "tasks", [{ type: "task.created", payload: {} }]);
@@ -159,10 +162,10 @@ describe("Hub", () => {
     conns[2] = hub.connect(viewer, new RecordingSink());
     expect(() => hub.connect(viewer, new RecordingSink())).toThrow(expect.objectContaining({ code: "rate_limited" }));
 
-    const subscribe = (i: number) => hub.subscribe(conns[i]!, { channel: "tasks" }).then((p) => p.result.subscriptionId);
+    const subscribe = (i: number) => hub.subscribeEncoded(conns[i]!, { channel: "tasks" }).then((p) => p.result.subscriptionId);
     const ids = [await subscribe(0), await subscribe(0), await subscribe(1), await subscribe(2)];
     await expect(subscribe(1)).rejects.toMatchObject({ code: "rate_limited" });
-    await expect(hub.subscribe(other, { channel: "tasks" })).resolves.toBeTruthy();
+    await expect(hub.subscribeEncoded(other, { channel: "tasks" })).resolves.toBeTruthy();
     hub.unsubscribe(conns[0]!, ids[0]!);
     ids[0] = await subscribe(1);
     await expect(subscribe(2)).rejects.toMatchObject({ code: "rate_limited" });
@@ -176,8 +179,8 @@ describe("Hub", () => {
     expect(hub.stats()).toMatchObject({ connections: 0, subscriptions: 0, tokens: 0 });
     // Everything came back: the full allowance again.
     const fresh = [hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink()), hub.connect(viewer, new RecordingSink())];
-    for (let i = 0; i < 4; i++) await hub.subscribe(fresh[i % 3]!, { channel: "tasks" });
-    await expect(hub.subscribe(fresh[0]!, { channel: "tasks" })).rejects.toMatchObject({ code: "rate_limited" });
+    for (let i = 0; i < 4; i++) await hub.subscribeEncoded(fresh[i % 3]!, { channel: "tasks" });
+    await expect(hub.subscribeEncoded(fresh[0]!, { channel: "tasks" })).rejects.toMatchObject({ code: "rate_limited" });
   });
 
   it("releases the subscription of a subscribe whose history read fails", async () => {
@@ -192,18 +195,18 @@ describe("Hub", () => {
     const hub = await startHub({ store, maxSubscriptionsPerToken: 1 });
     const conn = hub.connect(viewer, new RecordingSink());
     store.fail = true;
-    await expect(hub.subscribe(conn, { channel: "tasks" })).rejects.toThrow("read failed");
+    await expect(hub.subscribeEncoded(conn, { channel: "tasks" })).rejects.toThrow("read failed");
     store.fail = false;
-    await expect(hub.subscribe(conn, { channel: "tasks" })).resolves.toBeTruthy();
-    await expect(hub.subscribe(conn, { channel: "tasks" })).rejects.toMatchObject({ code: "rate_limited" });
+    await expect(hub.subscribeEncoded(conn, { channel: "tasks" })).resolves.toBeTruthy();
+    await expect(hub.subscribeEncoded(conn, { channel: "tasks" })).rejects.toMatchObject({ code: "rate_limited" });
   });
 
   it("a full sink takes part of a backlog; the rest follows, in order, and the next pump serves the others first", async () => {
     const hub = await startHub();
     const sink = new RecordingSink();
     const conn = hub.connect(viewer, sink);
-    const a = await hub.subscribe(conn, { channel: "tasks" });
-    const b = await hub.subscribe(conn, { channel: "tasks" });
+    const a = await hub.subscribeEncoded(conn, { channel: "tasks" });
+    const b = await hub.subscribeEncoded(conn, { channel: "tasks" });
     a.activate();
     b.activate();
     sink.room = 4;

@@ -2,18 +2,18 @@ import { randomUUID } from "node:crypto";
 import type { ChannelInfo, SubscribeRequest, SubscribeResult, SwitchboardEvent } from "../../lib/protocol";
 import { MAX_HISTORY, publishInputSchema } from "../../lib/protocol";
 import { DEFAULT_MAX_PAYLOAD_DEPTH, checkPayload, describePayloadFailure } from "../../lib/payload-rules";
-import type { z } from "zod";
-import { GroupCommitter, type GroupCommitOptions } from "../history/group-commit";
-import type { HistoryStore, ReadQuery } from "../history/store";
+import { GroupCommitter, type GroupCommitOptions } from "./group-commit";
+import type { EncodedReadResult, HistoryStore } from "./history-store";
 import { Backlog } from "./backlog";
-import { getChannelOrThrow, type ChannelCatalog } from "./catalog";
+import { getChannelOrThrow, type ChannelCatalog, type ChannelSettings } from "./catalog";
 import { SwitchboardError, isSwitchboardError } from "./errors";
 import type { FanoutBackend } from "./fanout";
 import { compileFilter, normalizeFilter, type NormalizedFilter } from "./filter";
 import { ChannelSequencer } from "./sequencer";
 import { DeliveryScheduler, SubscriberConnection, Subscription, type CloseReason, type Principal, type SubscriberSink } from "./subscriber";
 
-export type ValidPublishInput = z.output<typeof publishInputSchema>;
+/** A publish input as the edge validated it (`publishInputSchema`'s output). */
+export type ValidPublishInput = ReturnType<typeof publishInputSchema.parse>;
 
 /** What one publish call costs a token's limits. */
 export interface PublishCost {
@@ -66,8 +66,8 @@ export interface HubOptions {
   sequencer?: { holdMs?: number; maxHeld?: number };
 }
 
-export interface PendingSubscription<R = SubscribeResult> {
-  result: R;
+export interface PendingSubscription {
+  result: EncodedSubscribeResult;
   /** Starts live delivery. Call it after the result has been sent, so live events follow it. */
   activate(): void;
 }
@@ -94,6 +94,21 @@ const noMetrics: HubMetrics = {
 };
 
 /**
+ * Everything the hub holds for one channel: seqs and their order are per channel, so each channel
+ * has its own group committer (channels commit side by side, and one channel's JavaScript work
+ * overlaps another's transaction) and its own sequencer.
+ */
+class ChannelState {
+  readonly subscriptions = new Set<Subscription>();
+
+  constructor(
+    readonly settings: ChannelSettings,
+    readonly committer: GroupCommitter,
+    readonly sequencer: ChannelSequencer,
+  ) {}
+}
+
+/**
  * The channels core: routes publishes into the history store, hands committed events to fanout and
  * delivers them, in seq order and filtered, to every matching subscription on this node.
  *
@@ -104,13 +119,8 @@ const noMetrics: HubMetrics = {
  *   the other (unless its backlog overflowed, in which case it is told with a gap notice).
  */
 export class Hub {
-  /**
-   * One group committer per channel: seqs and their order are per channel, so channels commit side
-   * by side, and one channel's JavaScript work overlaps another's transaction.
-   */
-  private readonly committers = new Map<string, GroupCommitter>();
-  private readonly sequencers = new Map<string, ChannelSequencer>();
-  private readonly channelSubscriptions = new Map<string, Set<Subscription>>();
+  /** Every catalog channel's state, from `start` on. */
+  private readonly channelStates = new Map<string, ChannelState>();
   private readonly connections = new Set<SubscriberConnection>();
   private readonly metrics: HubMetrics;
   private readonly delivery: DeliveryScheduler;
@@ -135,16 +145,6 @@ export class Hub {
     this.maxAnswerBytes = options.maxAnswerBytes;
     this.maxConnectionsPerToken = options.maxConnectionsPerToken ?? 200;
     this.maxSubscriptionsPerToken = options.maxSubscriptionsPerToken ?? 1000;
-    for (const channel of options.catalog.keys()) {
-      this.committers.set(
-        channel,
-        new GroupCommitter((events) => options.store.append(events), {
-          maxBatch: options.groupCommit?.maxBatch ?? 5000,
-          maxPending: options.groupCommit?.maxPending ?? 100_000,
-          onCommit: (n, s) => this.metrics.dbWrite(n, s),
-        }),
-      );
-    }
   }
 
   get catalog() {
@@ -155,30 +155,40 @@ export class Hub {
     const channels = [...this.options.catalog.keys()];
     await this.options.store.start(channels);
     const heads = await this.options.store.heads();
-    for (const channel of channels) {
-      this.channelSubscriptions.set(channel, new Set());
-      this.sequencers.set(
-        channel,
-        new ChannelSequencer(heads.get(channel) ?? 0, {
-          holdMs: this.options.sequencer?.holdMs ?? 250,
-          maxHeld: this.options.sequencer?.maxHeld ?? 10_000,
-          // One page per read keeps memory bounded however large the hole; the sequencer reads
-          // the next page at once while it is still behind.
-          fill: async (after, upTo) => (await this.options.store.read({ channel, after, upTo, limit: MAX_HISTORY, maxBytes: this.maxAnswerBytes })).events,
-          deliver: (events) => this.dispatch(channel, events),
-          onError: (err) => this.options.logger.error({ err, channel }, "could not read missing events from history; retrying"),
-        }),
-      );
+    for (const settings of this.options.catalog.values()) {
+      const channel = settings.name;
+      const committer = new GroupCommitter((events) => this.options.store.append(events), {
+        maxBatch: this.options.groupCommit?.maxBatch ?? 5000,
+        maxPending: this.options.groupCommit?.maxPending ?? 100_000,
+        onCommit: (n, s) => this.metrics.dbWrite(n, s),
+      });
+      const sequencer = new ChannelSequencer(heads.get(channel) ?? 0, {
+        holdMs: this.options.sequencer?.holdMs ?? 250,
+        maxHeld: this.options.sequencer?.maxHeld ?? 10_000,
+        // One page per read keeps memory bounded however large the hole; the sequencer reads
+        // the next page at once while it is still behind.
+        fill: async (after, upTo) => (await this.options.store.read({ channel, after, upTo, limit: MAX_HISTORY, maxBytes: this.maxAnswerBytes })).events,
+        deliver: (events) => this.dispatch(state, events),
+        onError: (err) => this.options.logger.error({ err, channel }, "could not read missing events from history; retrying"),
+      });
+      const state = new ChannelState(settings, committer, sequencer);
+      this.channelStates.set(channel, state);
     }
-    await this.options.fanout.start((events) => this.offer(events));
+    await this.options.fanout.start({
+      onEvents: (events) => this.offer(events),
+      onReconnect: () => {
+        this.catchUp().catch((err: unknown) => this.options.logger.warn({ err }, "catch-up from the database failed"));
+      },
+    });
     this.started = true;
   }
 
   /** Refuses new publishes, commits and delivers what was accepted, then closes every connection. */
   async stop() {
-    await Promise.all([...this.committers.values()].map((c) => c.close()));
+    const states = [...this.channelStates.values()];
+    await Promise.all(states.map((s) => s.committer.close()));
     await this.options.fanout.stop();
-    for (const s of this.sequencers.values()) s.stop();
+    for (const s of states) s.sequencer.stop();
     this.delivery.stop();
     for (const conn of [...this.connections]) this.closeConnection(conn, "shutdown");
     this.started = false;
@@ -204,6 +214,7 @@ export class Hub {
   async publish(principal: Principal, channel: string, inputs: readonly ValidPublishInput[]): Promise<SwitchboardEvent[]> {
     this.assertStarted();
     const settings = this.assertMayPublish(principal, channel);
+    const state = this.stateOf(settings);
     if (inputs.length === 0) throw new SwitchboardError("invalid_request", "No events to publish.");
     if (inputs.length > this.maxBatch) {
       throw new SwitchboardError("payload_too_large", `At most ${this.maxBatch} events per publish; got ${inputs.length}.`);
@@ -240,8 +251,7 @@ export class Hub {
       };
     });
     this.options.admitPublish?.(principal, { events: events.length, bytes });
-    const committed = await this.committers
-      .get(settings.name)!
+    const committed = await state.committer
       .append(events)
       .catch((err: unknown) => {
         // The database refusing an event means a check above let it through: worth knowing.
@@ -251,7 +261,7 @@ export class Hub {
     this.metrics.published(channel, committed.length);
     // This node delivers its own events at once; fanout carries them to the other nodes. A fanout
     // failure loses nothing: the events are committed and other nodes read holes from history.
-    this.offer(committed);
+    state.sequencer.offer(committed);
     this.options.fanout.publish(committed).catch((err: unknown) => {
       this.options.logger.warn({ err, channel }, "fanout publish failed; other nodes will read these events from history");
     });
@@ -281,35 +291,19 @@ export class Hub {
     conn.closed = true;
     const siblings = this.tokenConnections.get(conn.principal.tokenId);
     if (siblings?.delete(conn) && siblings.size === 0) this.tokenConnections.delete(conn.principal.tokenId);
-    for (const sub of conn.subscriptions.values()) this.channelSubscriptions.get(sub.channel)?.delete(sub);
+    for (const sub of conn.subscriptions.values()) this.channelStates.get(sub.channel)?.subscriptions.delete(sub);
     conn.subscriptions.clear();
     this.connections.delete(conn);
   }
 
-  async subscribe(conn: SubscriberConnection, req: SubscribeRequest): Promise<PendingSubscription> {
-    const { sub, read, activate } = await this.openSubscription(conn, req, (q) => this.options.store.read(q));
-    return {
-      result: { subscriptionId: sub.id, history: read.events, head: read.head, truncated: isTruncated(req, read.events.length, read.hasMore) },
-      activate,
-    };
-  }
-
-  /** `subscribe`, with the history as the JSON text of its events, for a transport to send as it is. */
-  async subscribeEncoded(conn: SubscriberConnection, req: SubscribeRequest): Promise<PendingSubscription<EncodedSubscribeResult>> {
-    const { sub, read, activate } = await this.openSubscription(conn, req, (q) => this.options.store.readEncoded(q));
-    return {
-      result: { subscriptionId: sub.id, historyJson: read.eventsJson, head: read.head, truncated: isTruncated(req, read.count, read.hasMore) },
-      activate,
-    };
-  }
-
-  private async openSubscription<R extends { head: number; hasMore: boolean }>(
-    conn: SubscriberConnection,
-    req: SubscribeRequest,
-    readHistory: (query: ReadQuery) => Promise<R>,
-  ) {
+  /**
+   * Opens a subscription and reads its history, as the JSON text of its events for a transport to
+   * send as it is. Live delivery starts with `activate()`.
+   */
+  async subscribeEncoded(conn: SubscriberConnection, req: SubscribeRequest): Promise<PendingSubscription> {
     this.assertStarted();
-    const settings = getChannelOrThrow(this.options.catalog, req.channel);
+    const state = this.stateOf(getChannelOrThrow(this.options.catalog, req.channel));
+    const { settings } = state;
     if (conn.subscriptions.size >= this.maxSubscriptions) {
       throw new SwitchboardError("rate_limited", `At most ${this.maxSubscriptions} subscriptions per connection.`);
     }
@@ -325,10 +319,10 @@ export class Hub {
     // Register before reading history: whatever commits after the read is then already being
     // queued here, and whatever the read saw is dropped from the queue by `setFloor`.
     conn.subscriptions.set(sub.id, sub);
-    this.channelSubscriptions.get(sub.channel)!.add(sub);
-    let read: R;
+    state.subscriptions.add(sub);
+    let read: EncodedReadResult;
     try {
-      read = await readHistory(
+      read = await this.options.store.readEncoded(
         req.since !== undefined
           ? { channel: settings.name, filter, after: req.since, limit: MAX_HISTORY, maxBytes: this.maxAnswerBytes }
           : { channel: settings.name, filter, limit: req.history ?? 0, newest: true, maxBytes: this.maxAnswerBytes },
@@ -340,8 +334,7 @@ export class Hub {
     if (conn.closed) throw new SwitchboardError("unavailable", "The connection closed during subscribe.");
     sub.setFloor(read.head);
     return {
-      sub,
-      read,
+      result: { subscriptionId: sub.id, historyJson: read.eventsJson, head: read.head, truncated: isTruncated(req, read.count, read.hasMore) },
       activate: () => {
         sub.live = true;
         conn.schedulePump();
@@ -381,27 +374,27 @@ export class Hub {
   channels(): ChannelInfo[] {
     return [...this.options.catalog.keys()].map((name) => ({
       name,
-      lastSeq: this.sequencers.get(name)?.released ?? 0,
-      subscribers: this.channelSubscriptions.get(name)?.size ?? 0,
+      lastSeq: this.channelStates.get(name)?.sequencer.released ?? 0,
+      subscribers: this.channelStates.get(name)?.subscriptions.size ?? 0,
     }));
   }
 
   stats() {
     let subscriptions = 0;
     let queuedEvents = 0;
-    for (const set of this.channelSubscriptions.values()) {
-      subscriptions += set.size;
-      for (const sub of set) queuedEvents += sub.backlog.size;
-    }
     let pendingWrites = 0;
-    for (const committer of this.committers.values()) pendingWrites += committer.pendingEvents;
+    for (const state of this.channelStates.values()) {
+      subscriptions += state.subscriptions.size;
+      for (const sub of state.subscriptions) queuedEvents += sub.backlog.size;
+      pendingWrites += state.committer.pendingEvents;
+    }
     return { connections: this.connections.size, subscriptions, queuedEvents, pendingWrites, tokens: this.tokenConnections.size };
   }
 
   /** Tells the sequencers what the store has committed, so events fanout lost are read from history. */
   async catchUp() {
     const heads = await this.options.store.heads();
-    for (const [channel, head] of heads) this.sequencers.get(channel)?.catchUp(head);
+    for (const [channel, head] of heads) this.channelStates.get(channel)?.sequencer.catchUp(head);
   }
 
   async ping() {
@@ -416,16 +409,15 @@ export class Hub {
       if (list) list.push(e);
       else byChannel.set(e.channel, [e]);
     }
-    for (const [channel, list] of byChannel) this.sequencers.get(channel)?.offer(list);
+    for (const [channel, list] of byChannel) this.channelStates.get(channel)?.sequencer.offer(list);
   }
 
   /** In-order events of one channel, to its subscriptions. */
-  private dispatch(channel: string, events: SwitchboardEvent[]) {
+  private dispatch(state: ChannelState, events: SwitchboardEvent[]) {
+    const channel = state.settings.name;
     const now = Date.now();
     for (const e of events) this.metrics.publishToFanoutSeconds((now - Date.parse(e.ts)) / 1000);
-    const subs = this.channelSubscriptions.get(channel);
-    if (!subs) return;
-    for (const sub of subs) {
+    for (const sub of state.subscriptions) {
       let dropped = 0;
       let overflow = false;
       for (const e of events) {
@@ -460,7 +452,14 @@ export class Hub {
 
   private removeSubscription(sub: Subscription) {
     sub.connection.subscriptions.delete(sub.id);
-    this.channelSubscriptions.get(sub.channel)?.delete(sub);
+    this.channelStates.get(sub.channel)?.subscriptions.delete(sub);
+  }
+
+  /** A catalog channel's state; only a hub that has not started (or failed to) has none. */
+  private stateOf(settings: ChannelSettings): ChannelState {
+    const state = this.channelStates.get(settings.name);
+    if (!state) throw new SwitchboardError("unavailable", "The hub is not running (not started yet, or shutting down).", { retryAfterSeconds: 1 });
+    return state;
   }
 
   private closeConnection(conn: SubscriberConnection, reason: CloseReason) {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { normalizeFilter } from "../channels/filter";
-import type { HistoryStore, NewEvent } from "./store";
+import type { HistoryStore, NewEvent } from "../channels/history-store";
 
 const CHANNELS = ["alpha", "beta", "gamma", "delta", "paging", "race", "prune", "timeline", "bytes"] as const;
 

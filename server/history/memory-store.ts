@@ -1,6 +1,6 @@
 import type { SwitchboardEvent } from "../../lib/protocol";
 import { compileFilter } from "../channels/filter";
-import { encodeReadResult, eventJsonBytes, type HistoryStore, type NewEvent, type ReadQuery, type ReadResult } from "./store";
+import { encodeReadResult, eventJsonBytes, type HistoryStore, type NewEvent, type ReadQuery, type ReadResult } from "../channels/history-store";
 
 /** An in-process store for unit tests of the hub; it keeps everything in memory and forgets it on exit. */
 export class MemoryHistoryStore implements HistoryStore {

@@ -5,7 +5,7 @@ import type { Pool } from "../db/client";
 import type { NormalizedFilter } from "../channels/filter";
 import { SwitchboardError } from "../channels/errors";
 import { classifyDatabaseError, databaseMessageOf, sqlStateOf } from "../db/errors";
-import { ENVELOPE_JSON_BYTES, type EncodedReadResult, type HistoryStore, type NewEvent, type ReadQuery, type ReadResult } from "./store";
+import { ENVELOPE_JSON_BYTES, type EncodedReadResult, type HistoryStore, type NewEvent, type ReadQuery, type ReadResult } from "../channels/history-store";
 
 /**
  * The columns of a read, in this order, converted by PostgreSQL into what the envelope carries: seq

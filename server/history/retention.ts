@@ -1,6 +1,6 @@
 import type { ChannelCatalog } from "../channels/catalog";
 import type { HubLogger } from "../channels/hub";
-import type { HistoryStore } from "./store";
+import type { HistoryStore } from "../channels/history-store";
 
 /** Prunes every channel to its retention now and then, in the background. Returns a stopper. */
 export function startRetention(store: HistoryStore, catalog: ChannelCatalog, intervalMs: number, logger: HubLogger) {

@@ -5,9 +5,9 @@ import type { SwitchboardEvent } from "../../lib/protocol";
 import { createPool, createPrismaClient, type Pool } from "../db/client";
 import { classifyDatabaseError } from "../db/errors";
 import { applyMigrations } from "../db/migrate";
-import { GroupCommitter } from "../history/group-commit";
+import { GroupCommitter } from "../channels/group-commit";
 import { PostgresHistoryStore } from "../history/postgres-store";
-import type { NewEvent } from "../history/store";
+import type { NewEvent } from "../channels/history-store";
 import { createMachineDatabase, freePort, machinePostgresAvailable, type TestDatabase } from "./support/services";
 
 const available = await machinePostgresAvailable();

@@ -4,7 +4,7 @@ import { CHANNEL_NAMES } from "../../lib/protocol";
 import { createPool, createPrismaClient, type Pool, type PrismaClient } from "../db/client";
 import { applyMigrations } from "../db/migrate";
 import { PostgresHistoryStore } from "../history/postgres-store";
-import type { NewEvent } from "../history/store";
+import type { NewEvent } from "../channels/history-store";
 import { DashboardViews, MAX_VIEW_AGENTS, MAX_VIEW_TEXT } from "../views/dashboard-views";
 import { createMachineDatabase, freePort, machinePostgresAvailable, type TestDatabase } from "./support/services";
 

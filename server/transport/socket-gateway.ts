@@ -11,7 +11,6 @@ import {
   type ErrorBody,
   type ErrorCode,
   type ServerToClientEvents,
-  type SwitchboardEvent,
 } from "../../lib/protocol";
 import { SwitchboardError } from "../channels/errors";
 import type { Hub } from "../channels/hub";
@@ -30,11 +29,8 @@ interface SocketData extends SinkSocketData {
   conn: SubscriberConnection;
   sink: SocketSink;
 }
-/** Messages between Switchboard nodes (through the Redis adapter's serverSideEmit). */
-export interface InterServerEvents {
-  "switchboard:events": (events: SwitchboardEvent[]) => void;
-}
-export type SwitchboardServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+/** Nodes exchange events through the fanout backend, not through Socket.IO: no inter-server events. */
+export type SwitchboardServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 /**
  * A refused handshake: `message` is the code (what clients have always matched on), and `data`

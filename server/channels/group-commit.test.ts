@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { SwitchboardEvent } from "../../lib/protocol";
-import { SwitchboardError } from "../channels/errors";
+import { SwitchboardError } from "./errors";
 import { GroupCommitter } from "./group-commit";
-import type { NewEvent } from "./store";
+import type { NewEvent } from "./history-store";
 
 const newEvent = (n: number): NewEvent => ({
   v: 1,

@@ -1,6 +1,6 @@
 import type { SwitchboardEvent } from "../../lib/protocol";
-import { SwitchboardError, isSwitchboardError } from "../channels/errors";
-import type { NewEvent } from "./store";
+import { SwitchboardError, isSwitchboardError } from "./errors";
+import type { NewEvent } from "./history-store";
 
 export interface GroupCommitOptions {
   /** Most events written in one transaction. */

@@ -1,5 +1,5 @@
 import type { SwitchboardEvent } from "../../lib/protocol";
-import type { NormalizedFilter } from "../channels/filter";
+import type { NormalizedFilter } from "./filter";
 
 /** An event accepted by the hub, before the store gives it a seq. */
 export type NewEvent = Omit<SwitchboardEvent, "seq">;
