@@ -79,6 +79,8 @@ function steadyPublisher(target: () => string, token: string, channel: string, d
         else refused.push(res.status);
       } catch {
         refused.push(0);
+        // Not a hot loop against a node that is gone: the next publish once it answers again.
+        await waitFor(async () => !running || (await fetch(`${target()}/api/v1/health`).then(() => true, () => false)), "the node to answer again", 60_000);
       }
     }
   })();
