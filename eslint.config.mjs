@@ -18,7 +18,6 @@ const testOutside = (depth) => ({
   regex: `^${"\\.\\./".repeat(depth + 1)}(?!\\.\\./lib/(protocol|payload-rules)$|history/memory-store$|testing/)`,
   message: noOutside(depth).message,
 });
-const coreTests = ["server/channels/**/*.test.ts", "server/channels/**/*.contract.ts"];
 
 export default tseslint.config(
   { ignores: ["node_modules/", ".next/", ".data/", "server/db/generated/", "next-env.d.ts", "test-results/", "playwright-report/"] },

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
 import { ADMIN_TOKEN, E2E_PORT, E2E_POSTGRES_PORT, type ServerEnvOptions } from "./e2e/fixtures";
+import { CHROMIUM_ARGS } from "./e2e/support/chromium";
 
 // The runner and every worker load this file. The runner creates the servers' data dir and the
 // PostgreSQL database (Playwright starts web servers before any globalSetup, so the database must
@@ -31,8 +32,7 @@ if (ownsResources) {
   });
 }
 
-const chromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-const chromium = { ...devices["Desktop Chrome"], headless: true, launchOptions: { executablePath: "/usr/bin/chromium", args: chromiumArgs } };
+const chromium = { ...devices["Desktop Chrome"], headless: true, launchOptions: { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS } };
 
 const common = {
   NODE_ENV: "production",

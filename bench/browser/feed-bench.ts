@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type CDPSession } from "@playwright/test";
-import { CHROMIUM_ARGS, ownServer } from "../../e2e/support/own-server";
+import { CHROMIUM_ARGS, startOwnServer } from "../../e2e/support/own-server";
 import { attributeLongTasks, describeLongTask, mainThreadLoad, readTraceEvents, TRACE_CATEGORIES, type CpuProfile, type TraceEvent } from "./trace-summary";
 
 const quick = process.argv.includes("--quick");
@@ -218,11 +218,13 @@ function describeLoaf(f: ReturnType<typeof summarizeLoafs>["blocking"][number]) 
   return `${f.durationMs} ms (blocking ${f.blockingMs}): script ${f.scriptMs}, rendering ${f.renderMs} (style+layout ${f.styleAndLayoutMs}), unattributed ${f.unattributedMs}${scripts ? `; ${scripts}` : ""}`;
 }
 
-const server = ownServer({ port: 3130, pgPort: 54346, env: { DEMO: "1", DEMO_RATE: String(RATE) } });
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+console.log(`feed bench: ${quick ? "quick" : "full"}, demo fleet at ${RATE} events/s, ${MEASURE_MS / 1000} s measured after ${WARM_MS / 1000} s warm-up`);
+const server = await startOwnServer({ port: 3130, pgPort: 54346, env: { DEMO: "1", DEMO_RATE: String(RATE) } });
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS }).catch(async (err: unknown) => {
+  await server.stop();
+  throw err;
+});
 try {
-  console.log(`feed bench: ${quick ? "quick" : "full"}, demo fleet at ${RATE} events/s, ${MEASURE_MS / 1000} s measured after ${WARM_MS / 1000} s warm-up`);
-  await server.start();
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, baseURL: server.url });
   await context.addInitScript(installProbe);
   const page = await context.newPage();

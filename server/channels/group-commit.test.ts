@@ -149,14 +149,19 @@ describe("GroupCommitter", () => {
 
   it("does not split a batch the store could not write for other reasons", async () => {
     const transactions: number[] = [];
+    // The first write is in flight until the other four calls have queued up behind it.
+    let queued!: () => void;
+    const allQueued = new Promise<void>((resolve) => (queued = resolve));
     const write = async (events: readonly NewEvent[]): Promise<SwitchboardEvent[]> => {
       transactions.push(events.length);
-      await new Promise((r) => setTimeout(r, 5));
+      await allQueued;
       throw new SwitchboardError("unavailable", "The event store cannot be reached.", { retryAfterSeconds: 2 });
     };
     const committer = new GroupCommitter(write, { maxBatch: 1000, maxPending: 10_000 });
     const first = committer.append([newEvent(0)]);
     const rest = [1, 2, 3, 4].map((n) => committer.append([newEvent(n)]));
+    expect(committer.pendingEvents).toBe(5);
+    queued();
     const results = await Promise.allSettled([first, ...rest]);
     expect(results.every((r) => r.status === "rejected" && (r.reason as SwitchboardError).code === "unavailable")).toBe(true);
     expect(transactions).toEqual([1, 4]);

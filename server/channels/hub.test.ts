@@ -15,14 +15,28 @@ const silent = { info() {}, warn() {}, error() {} };
 /** A subscribe answer's history, as a client decodes it. */
 const historyOf = (result: EncodedSubscribeResult): SwitchboardEvent[] => JSON.parse(result.historyJson) as SwitchboardEvent[];
 
-/** A store whose reads and writes take a little while, so publishes really race subscribes. */
+/** Yields `n` turns of the event loop: whatever else is ready runs meanwhile (a delay counted in work, not time). */
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** Waits, a loop turn at a time, until `condition` holds; fails after 5 s. */
+async function until(condition: () => boolean, what: string) {
+  const deadline = Date.now() + 5_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await turns(1);
+  }
+}
+
+/** A store whose reads and writes finish a random few loop turns later, so publishes really race subscribes. */
 class SlowStore extends MemoryHistoryStore {
   override async read(q: ReadQuery) {
-    await new Promise((r) => setTimeout(r, Math.random() * 5));
+    await turns(Math.floor(Math.random() * 6));
     return super.read(q);
   }
   override async append(events: Parameters<MemoryHistoryStore["append"]>[0]) {
-    await new Promise((r) => setTimeout(r, Math.random() * 2));
+    await turns(Math.floor(Math.random() * 3));
     return super.append(events);
   }
 }
@@ -55,15 +69,17 @@ describe("Hub", () => {
   it("never leaves a hole or a duplicate between history and live while publishers race the subscribe", async () => {
     const hub = await startHub({ store: new SlowStore() });
     const perPublisher = 150;
+    let published = 0;
     const publishers = Array.from({ length: 4 }, async (_, p) => {
-      for (let i = 0; i < perPublisher; i++) {
+      for (let i = 0; i < perPublisher; i++, published++) {
         await hub.publish(publisher, "tasks", [{ type: "task.created", payload: { p, i } }]);
       }
     });
     const sinks: RecordingSink[] = [];
     const histories: number[][] = [];
     const subscribers = Array.from({ length: 8 }, async (_, k) => {
-      await new Promise((r) => setTimeout(r, k * 10));
+      // Subscribers join one after another while the publishers are at it: k after 60·k published events.
+      await until(() => published >= 60 * k, `${60 * k} published events`);
       const sink = new RecordingSink();
       sinks.push(sink);
       const conn = hub.connect(viewer, sink);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Ack, SubscribeResult, SwitchboardEvent } from "../../lib/protocol";
 import { startEmbeddedDatabase } from "../db/embedded";
 import { applyMigrations } from "../db/migrate";
-import { freePort, machinePostgresAvailable, tempDir, createMachineDatabase } from "./support/services";
+import { createScratchDatabase, freePort, machinePostgresAvailable, tempDir } from "./support/services";
 import { api, connect, connected, startServerProcess, waitFor, type ClientSocket, type ServerProcess } from "./support/server-process";
 
 const postgresAvailable = await machinePostgresAvailable();
@@ -48,16 +48,26 @@ function follower(channel: string) {
     });
     return socket;
   };
-  return { seen, attach, socket: () => socket, seqs: () => seen.map((e) => e.seq) };
+  return { seen, attach, socket: () => socket, seqs: () => seen.map((e) => e.seq), lastSeq: () => seen.at(-1)?.seq ?? 0 };
 }
 
-/** Publishes one event every few milliseconds until stopped; counts what was acknowledged. */
-function steadyPublisher(target: () => string, token: string, channel: string) {
+/** How far the publisher may run ahead of the watcher it paces itself by, in events. */
+const WINDOW = 100;
+
+/**
+ * Publishes one event after another until stopped; counts what was acknowledged. It paces itself by
+ * its consumer: the next event waits for the previous answer and until the watcher (`delivered`: the
+ * last seq it saw) is less than WINDOW events behind, so the stream stays steady, not a flood.
+ */
+function steadyPublisher(target: () => string, token: string, channel: string, delivered: () => number) {
   let running = true;
   const acknowledged: number[] = [];
   const refused: number[] = [];
   const loop = (async () => {
     for (let i = 0; running; i++) {
+      const head = acknowledged.length ? Math.max(...acknowledged.slice(-50)) : 0;
+      await waitFor(() => !running || head - delivered() < WINDOW, `the watcher to come within ${WINDOW} events of seq ${head}`, 60_000, 5);
+      if (!running) break;
       try {
         const res = await fetch(`${target()}/api/v1/channels/${channel}/events`, {
           method: "POST",
@@ -69,8 +79,9 @@ function steadyPublisher(target: () => string, token: string, channel: string) {
         else refused.push(res.status);
       } catch {
         refused.push(0);
+        // Not a hot loop against a node that is gone: the next publish once it answers again.
+        await waitFor(async () => !running || (await fetch(`${target()}/api/v1/health`).then(() => true, () => false)), "the node to answer again", 60_000);
       }
-      await new Promise((r) => setTimeout(r, 10));
     }
   })();
   return {
@@ -93,7 +104,7 @@ async function startNodesWithOwnRedis(count: number) {
   const redisPort = await freePort();
   const redis = { port: redisPort, process: await startRedis(redisPort) };
   cleanups.push(() => stopProcess(redis.process));
-  const db = await createMachineDatabase();
+  const db = await createScratchDatabase();
   cleanups.push(() => db.drop());
   const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}`, ADMIN_TOKEN: "fault-test-admin-token" };
   const nodes: ServerProcess[] = [];
@@ -112,7 +123,7 @@ describe.runIf(postgresAvailable)("faults, with nothing acknowledged lost", () =
 
     const watcher = follower("tasks");
     await watcher.attach(b);
-    const publisher = steadyPublisher(() => a.url, a.adminToken, "tasks");
+    const publisher = steadyPublisher(() => a.url, a.adminToken, "tasks", watcher.lastSeq);
     await waitFor(() => publisher.acknowledged.length >= 20, "events before the outage");
 
     await stopProcess(redis.process);
@@ -139,13 +150,14 @@ describe.runIf(postgresAvailable)("faults, with nothing acknowledged lost", () =
     const [doomed, publishTo, survivor] = nodes as [ServerProcess, ServerProcess, ServerProcess];
     const watcher = follower("agents");
     await watcher.attach(doomed);
-    const publisher = steadyPublisher(() => publishTo.url, publishTo.adminToken, "agents");
+    const publisher = steadyPublisher(() => publishTo.url, publishTo.adminToken, "agents", watcher.lastSeq);
     await waitFor(() => watcher.seen.length >= 30, "events through the doomed node");
 
     await doomed.kill();
     const disconnectedAt = watcher.seen.length;
     await waitFor(() => watcher.socket()?.connected === false, "the client notices");
-    await new Promise((r) => setTimeout(r, 300)); // events published while the client is away
+    const whileAway = publisher.acknowledged.length;
+    await waitFor(() => publisher.acknowledged.length >= whileAway + 20, "events published while the client is away");
     await watcher.attach(survivor);
     await waitFor(() => watcher.seen.length >= disconnectedAt + 30, "events through the survivor");
     await publisher.stop();
@@ -174,7 +186,9 @@ describe.runIf(postgresAvailable)("faults, with nothing acknowledged lost", () =
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     const health = await api(server, "GET", "/api/v1/health");
     expect(health).toMatchObject({ status: 503, body: { db: "down" } });
-    await new Promise((r) => setTimeout(r, 500));
+    // A round trip on the socket once the outage has been noticed: whatever the server sent before
+    // its answer (a `closing` notice, a disconnect) has arrived by then.
+    await socket.timeout(10_000).emitWithAck("subscribe", { channel: "tasks" });
     expect(socket.connected).toBe(true);
 
     pg = await startEmbeddedDatabase({ dataDir, port: pgPort });

@@ -3,7 +3,7 @@ import { MemoryHistoryStore } from "../history/memory-store";
 import { PostgresHistoryStore } from "../history/postgres-store";
 import { createPool } from "../db/client";
 import { applyMigrations } from "../db/migrate";
-import { createEmbeddedDatabase, createMachineDatabase, machinePostgresAvailable, type TestDatabase } from "./support/services";
+import { createScratchDatabase, machinePostgresAvailable, type TestDatabase } from "./support/services";
 
 async function openPostgresStore(db: TestDatabase) {
   await applyMigrations(db.url);
@@ -20,8 +20,8 @@ async function openPostgresStore(db: TestDatabase) {
 }
 
 describeHistoryStoreContract("memory", async () => ({ store: new MemoryHistoryStore(), close: async () => {} }));
-describeHistoryStoreContract("PostgreSQL, embedded", async () => openPostgresStore(await createEmbeddedDatabase()));
+describeHistoryStoreContract("PostgreSQL, embedded", async () => openPostgresStore(await createScratchDatabase({ kind: "embedded" })));
 describeHistoryStoreContract("PostgreSQL, the server", async () => {
   if (!(await machinePostgresAvailable())) return null;
-  return openPostgresStore(await createMachineDatabase());
+  return openPostgresStore(await createScratchDatabase());
 });

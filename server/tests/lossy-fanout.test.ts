@@ -7,7 +7,7 @@ import type { Principal, SubscriberSink } from "../channels/subscriber";
 import { createPool } from "../db/client";
 import { applyMigrations } from "../db/migrate";
 import { PostgresHistoryStore } from "../history/postgres-store";
-import { createMachineDatabase, machinePostgresAvailable } from "./support/services";
+import { createScratchDatabase, machinePostgresAvailable } from "./support/services";
 
 const silent = { info() {}, warn() {}, error() {} };
 const publisher: Principal = { role: "publisher", tokenId: "t-pub" };
@@ -38,7 +38,7 @@ afterAll(async () => {
 describe("catch-up from the database repairs what fanout loses", () => {
   it("two nodes on one PostgreSQL store and a bus that loses every third batch: each subscriber of the second gets every event once, in order, the last after catchUp()", async (ctx) => {
     if (!(await machinePostgresAvailable())) return ctx.skip();
-    const db = await createMachineDatabase();
+    const db = await createScratchDatabase();
     cleanups.push(db.drop);
     await applyMigrations(db.url);
     let batches = 0;

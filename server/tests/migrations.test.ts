@@ -3,14 +3,14 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, MIGRATIONS_DIR } from "../db/migrate";
-import { createMachineDatabase, machinePostgresAvailable, tempDir, type TestDatabase } from "./support/services";
+import { createScratchDatabase, machinePostgresAvailable, tempDir, type TestDatabase } from "./support/services";
 
 const available = await machinePostgresAvailable();
 
 describe.runIf(available)("migration runner (PostgreSQL server)", () => {
   let db: TestDatabase;
   beforeAll(async () => {
-    db = await createMachineDatabase();
+    db = await createScratchDatabase();
   });
   afterAll(() => db?.drop());
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SwitchboardEvent } from "../../lib/protocol";
-import { api, connect, connected, startServerProcess } from "./support/server-process";
+import { api, connect, connected, startServerProcess, waitFor } from "./support/server-process";
 
 describe("graceful shutdown", () => {
   it("SIGTERM while producers publish: every acknowledged event is stored, and subscribers are told to resume", async () => {
@@ -29,7 +29,8 @@ describe("graceful shutdown", () => {
           }
         }
       });
-      await new Promise((r) => setTimeout(r, 700));
+      // SIGTERM mid-stream: once the producers have had 20 batches acknowledged, while they go on.
+      await waitFor(() => acknowledged.size >= 400, "400 acknowledged events before the stop", 30_000, 5);
       const acknowledgedBeforeStop = acknowledged.size;
       expect(await server.terminate()).toBe(0);
       serverGone = true;

@@ -8,7 +8,7 @@ import { applyMigrations } from "../db/migrate";
 import { GroupCommitter } from "../channels/group-commit";
 import { PostgresHistoryStore } from "../history/postgres-store";
 import type { NewEvent } from "../channels/history-store";
-import { createMachineDatabase, freePort, machinePostgresAvailable, type TestDatabase } from "./support/services";
+import { createScratchDatabase, freePort, machinePostgresAvailable, type TestDatabase } from "./support/services";
 
 const available = await machinePostgresAvailable();
 
@@ -32,7 +32,7 @@ describe.runIf(available)("PostgreSQL refusals in the append path", () => {
   let pool: Pool;
   let store: PostgresHistoryStore;
   beforeAll(async () => {
-    db = await createMachineDatabase();
+    db = await createScratchDatabase();
     await applyMigrations(db.url);
     pool = createPool(db.url, 4, () => {});
     store = new PostgresHistoryStore(pool);

@@ -6,7 +6,7 @@ import { applyMigrations } from "../db/migrate";
 import { PostgresHistoryStore } from "../history/postgres-store";
 import type { NewEvent } from "../channels/history-store";
 import { DashboardViews, MAX_VIEW_AGENTS, MAX_VIEW_TEXT } from "../views/dashboard-views";
-import { createMachineDatabase, freePort, machinePostgresAvailable, type TestDatabase } from "./support/services";
+import { createScratchDatabase, freePort, machinePostgresAvailable, type TestDatabase } from "./support/services";
 
 const available = await machinePostgresAvailable();
 
@@ -30,7 +30,7 @@ describe.runIf(available)("dashboard view bounds", () => {
   const views = (maxBytes?: number) => new DashboardViews(prisma, [...CHANNEL_NAMES], { maxBytes });
 
   beforeAll(async () => {
-    db = await createMachineDatabase();
+    db = await createScratchDatabase();
     await applyMigrations(db.url);
     pool = createPool(db.url, 4, () => {});
     prisma = createPrismaClient(pool);
@@ -99,7 +99,7 @@ describe.runIf(available)("dashboard view bounds", () => {
     await dead.$disconnect();
     await deadPool.end();
     // A database without the schema: the SQL fails, but the database is there.
-    const empty = await createMachineDatabase();
+    const empty = await createScratchDatabase();
     const emptyPool = createPool(empty.url, 1, () => {});
     const emptyPrisma = createPrismaClient(emptyPool);
     try {

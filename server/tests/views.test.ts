@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SwitchboardEvent } from "../../lib/protocol";
 import type { ActivityView, AgentView, BudgetView, ConversationView, TaskView } from "../../lib/views";
-import { api, startServerProcess, type ServerProcess } from "./support/server-process";
+import { api, startServerProcess, waitFor, type ServerProcess } from "./support/server-process";
 
 describe("dashboard views over a known story", () => {
   let server: ServerProcess;
@@ -72,7 +72,9 @@ describe("dashboard views over a known story", () => {
     expect(ann).toMatchObject({ status: "online", project: "p1", spend: 1.25, currentTask: { taskId: "T-1", status: "in_progress" } });
     expect(bob).toMatchObject({ status: "idle", spend: 2, currentTask: null });
     const later = await get<{ agents: AgentView[] }>("/api/v1/views/agents?offlineAfterSeconds=1");
-    await new Promise((r) => setTimeout(r, 1100));
+    // The server runs on this machine's clock: wait until every agent's last event is over 1 s old on it.
+    const newest = Math.max(...later.agents.map((a) => Date.parse(a.lastSeen)));
+    await waitFor(() => Date.now() - newest > 1000, "the agents' last events to be over 1 s old", 5_000, 10);
     const stale = await get<{ agents: AgentView[] }>("/api/v1/views/agents?offlineAfterSeconds=1");
     expect(later.agents.length).toBe(2);
     expect(stale.agents.every((a) => a.status === "offline")).toBe(true);

@@ -1,8 +1,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { freePort, tempDir } from "./services";
-import { PROJECT_ROOT, startCluster, type ServerProcess } from "./server-process";
+import { freePort, tempDir, waitFor } from "./services";
+import { PROJECT_ROOT, startServerProcess, type ServerProcess } from "./server-process";
 
 export const NGINX_CONFIG = path.join(PROJECT_ROOT, "docs/deploy/nginx.conf");
 
@@ -23,7 +23,7 @@ export function nginxAvailable(): boolean {
  * config's example ports replaced by the test's. `url` is nginx's.
  */
 export async function startBehindNginx(nodes = 3): Promise<ServerProcess> {
-  const cluster = await startCluster({ nodes });
+  const cluster = await startServerProcess({ database: "postgres", redis: true, nodes });
   const port = await freePort();
   const prefix = tempDir("sb-nginx");
   // nginx's workers run as an unprivileged user and spool large request bodies to these directories.
@@ -44,11 +44,15 @@ export async function startBehindNginx(nodes = 3): Promise<ServerProcess> {
   let errors = "";
   nginx.stderr!.on("data", (d: Buffer) => (errors += d));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (i > 100 || nginx.exitCode !== null) throw new Error(`nginx did not start: ${errors}`);
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitFor(async () => {
+      if (nginx.exitCode !== null) throw new Error("nginx exited");
+      return fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false);
+    }, "nginx to answer GET /api/v1/health", 10_000);
+  } catch (err) {
+    nginx.kill("SIGKILL");
+    await cluster.stop();
+    throw new Error(`nginx did not start (${(err as Error).message}): ${errors}`, { cause: err });
   }
   return {
     ...cluster,

@@ -5,146 +5,302 @@ import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../../lib/protocol";
 import { SOCKET_PATH } from "../../../lib/protocol";
-import { MACHINE_REDIS, createMachineDatabase, freePort, tempDir, type TestDatabase } from "./services";
+import { MACHINE_REDIS, createScratchDatabase, freePort, tempDir, waitFor } from "./services";
 
-export type ClusterKind = DatabaseKind | "cluster";
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, "../../..");
 export type DatabaseKind = "embedded" | "postgres";
+export type ClusterKind = DatabaseKind | "cluster";
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export { waitFor };
 
-export interface ServerProcess {
+/** One server process (a node); also the shape of a whole cluster, see `ServerProcess`. */
+export interface NodeProcess {
   url: string;
-  adminToken: string;
-  /** Environment the server was started with (for running the CLI against the same database). */
+  /** The current process's pid (a restart changes it). */
+  readonly pid: number;
+  /** Environment the process was started with (for running the CLI against the same database). */
   env: NodeJS.ProcessEnv;
+  /** What the process wrote to stdout and stderr, over every start. */
   output(): string;
-  /** SIGTERM, and wait for a clean exit. */
-  stop(): Promise<number | null>;
+  /** SIGTERM, and wait for the exit (SIGKILL after `stopTimeoutMs`); returns the exit code. */
+  terminate(): Promise<number | null>;
   /** SIGKILL: a crash. */
   kill(): Promise<void>;
-  /** SIGTERM and wait for the exit, keeping the data for `restart`. */
-  terminate(): Promise<number | null>;
-  /** Starts the server again on the same data and port. */
+  /** Starts the process again, same environment and port, and waits until it answers. */
   restart(): Promise<void>;
 }
 
+export interface ServerProcess {
+  /** A node's URL; with several nodes, a random node's each time it is read. */
+  url: string;
+  adminToken: string;
+  /** Environment the (first) node was started with. */
+  env: NodeJS.ProcessEnv;
+  /** The nodes, in start order (one for a single server). */
+  nodes: NodeProcess[];
+  /** The database the nodes share (undefined when each runs its embedded PostgreSQL). */
+  databaseUrl?: string;
+  output(): string;
+  /** SIGTERM every node, wait for clean exits, then remove the data and a scratch database; returns the first non-zero code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL every node: a crash. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for the exits, keeping the data for `restart`. */
+  terminate(): Promise<number | null>;
+  /** Starts every node again on the same data and ports. */
+  restart(): Promise<void>;
+}
+
+export interface NodeProcessOptions {
+  /** The script, relative to the project root (default server/main.ts). */
+  script?: string;
+  /** The complete environment; PORT is the port the process listens on. */
+  env: NodeJS.ProcessEnv;
+  /** Node options before `--import tsx`, e.g. ["--cpu-prof"] or ["--inspect=127.0.0.1:0"]. */
+  nodeArgs?: string[];
+  /** Also write the process's output to this process's stderr ("stderr": only its stderr). */
+  echo?: "none" | "stderr" | "all";
+  /** Keep at most about this many characters of output (the first 20,000 and the newest ones). */
+  maxOutputChars?: number;
+  /** How long a start may take until `GET /api/v1/health` answers (default 60 s). */
+  startTimeoutMs?: number;
+  /** How long `terminate` waits after SIGTERM before SIGKILL (default 30 s). */
+  stopTimeoutMs?: number;
+}
+
+/** Every process started here and still running, so an error or ^C path can kill them. */
+const running = new Set<ChildProcess>();
+/** SIGKILLs every server process this process started that is still running. */
+export function killAllServerProcesses() {
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+}
+
 /**
- * Starts the real server (`node --import tsx server/main.ts`, API only) in a child process, with its
- * own data directory and embedded PostgreSQL, or a fresh database on the PostgreSQL server.
+ * Spawns `node [nodeArgs] --import tsx <script>` and waits until it is ready: until
+ * `GET /api/v1/health` on its PORT answers at all (200, or 503 when a dependency is down). The
+ * server listens only once it has started everything, so this does not depend on LOG_LEVEL or on
+ * any log line.
  */
-export async function startServerProcess(options: { database: DatabaseKind | { url: string }; env?: Record<string, string> }): Promise<ServerProcess> {
-  const dataDir = tempDir("sb-server");
-  let machineDb: TestDatabase | null = null;
-  if (options.database === "postgres") machineDb = await createMachineDatabase();
-  const databaseUrl = typeof options.database === "object" ? options.database.url : machineDb?.url;
-  const adminToken = options.env?.ADMIN_TOKEN ?? `test-admin-${randomBytes(12).toString("hex")}`;
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: "production",
-    UI: "0",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    EMBEDDED_PG_PORT: String(await freePort()),
-    ADMIN_TOKEN: adminToken,
-    LOG_LEVEL: "info",
-    DATABASE_URL: databaseUrl ?? "",
-    // Not the project's .env (a developer's DATABASE_URL must not reach a test server); tests of the
-    // file pass their own ENV_FILE.
-    ENV_FILE: "/dev/null",
-    ...options.env,
+export async function startNodeProcess(options: NodeProcessOptions): Promise<NodeProcess> {
+  const script = options.script ?? "server/main.ts";
+  const url = `http://127.0.0.1:${options.env.PORT}`;
+  const maxOutput = options.maxOutputChars ?? Infinity;
+  let out = "";
+  let child!: ChildProcess;
+  const append = (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.length > maxOutput) out = `${out.slice(0, 20_000)}\n[…]\n${out.slice(-(maxOutput / 2))}`;
   };
-  if (!env.DATABASE_URL) delete env.DATABASE_URL;
-  let child: ChildProcess;
-  let log = "";
-
-  const launch = () =>
-    new Promise<void>((resolve, reject) => {
-      const from = log.length; // a restart must wait for its own "listening" line
-      child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-      const timer = setTimeout(() => reject(new Error(`server did not start within 60 s:\n${log}`)), 60_000);
-      const onData = (chunk: Buffer) => {
-        log += chunk.toString();
-        if (log.slice(from).includes("Switchboard is listening")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout!.on("data", onData);
-      child.stderr!.on("data", onData);
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`server exited with ${code} before it was ready:\n${log}`));
-      });
-    });
-
-  const waitExit = () =>
+  const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
+  const waitExit = (c: ChildProcess) =>
     new Promise<number | null>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
-      child.once("exit", (code) => resolve(code));
+      if (exited(c)) return resolve(c.exitCode);
+      c.once("exit", (code) => resolve(code));
     });
+
+  const launch = async () => {
+    const c = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", script], { cwd: PROJECT_ROOT, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    child = c;
+    running.add(c);
+    c.once("exit", () => running.delete(c));
+    c.stdout!.on("data", (d: Buffer) => {
+      append(d);
+      if (options.echo === "all") process.stderr.write(d);
+    });
+    c.stderr!.on("data", (d: Buffer) => {
+      append(d);
+      if (options.echo === "all" || options.echo === "stderr") process.stderr.write(d);
+    });
+    const timeoutMs = options.startTimeoutMs ?? 60_000;
+    let answered = false;
+    await waitFor(
+      async () => {
+        if (exited(c)) throw new Error(`${script} exited with ${c.exitCode ?? c.signalCode} before it was ready:\n${out}`);
+        answered = await fetch(`${url}/api/v1/health`, { signal: AbortSignal.timeout(5_000) }).then(
+          async (r) => (await r.arrayBuffer(), true),
+          () => false,
+        );
+        return answered;
+      },
+      `${script} to answer GET /api/v1/health`,
+      timeoutMs,
+    ).catch((err: unknown) => {
+      if (!answered && !exited(c)) c.kill("SIGKILL");
+      throw err instanceof Error && err.message.startsWith("timed out") ? new Error(`${script} did not start within ${timeoutMs / 1000} s:\n${out}`) : err;
+    });
+  };
+
+  const terminate = async () => {
+    const c = child;
+    if (exited(c)) return c.exitCode;
+    const force = setTimeout(() => {
+      console.warn(`${script} (pid ${c.pid}) did not exit within ${(options.stopTimeoutMs ?? 30_000) / 1000} s of SIGTERM; killing it`);
+      c.kill("SIGKILL");
+    }, options.stopTimeoutMs ?? 30_000);
+    c.kill("SIGTERM");
+    const code = await waitExit(c);
+    clearTimeout(force);
+    return code;
+  };
 
   await launch();
   return {
-    url: `http://127.0.0.1:${port}`,
-    adminToken,
-    env,
-    output: () => log,
-    stop: async () => {
-      child.kill("SIGTERM");
-      const code = await waitExit();
-      await machineDb?.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-      return code;
+    url,
+    get pid() {
+      return child.pid!;
     },
+    env: options.env,
+    output: () => out,
+    terminate,
     kill: async () => {
       child.kill("SIGKILL");
-      await waitExit();
-    },
-    terminate: async () => {
-      child.kill("SIGTERM");
-      return waitExit();
+      await waitExit(child);
     },
     restart: launch,
   };
 }
 
-/**
- * Three nodes on one PostgreSQL database, sharing events through the machine's Redis under a prefix
- * of their own. `url` answers a random node each time it is read, so every client and request lands
- * on any node.
- */
-export async function startCluster(options: { nodes?: number; env?: Record<string, string> } = {}): Promise<ServerProcess & { nodes: ServerProcess[] }> {
-  const db = await createMachineDatabase();
-  const env = {
-    REDIS_URL: MACHINE_REDIS,
-    REDIS_PREFIX: `sb-test-${randomBytes(4).toString("hex")}`,
-    ADMIN_TOKEN: `test-admin-${randomBytes(12).toString("hex")}`,
-    ...options.env,
+export interface ServerOptions {
+  /**
+   * "embedded" (default): each node runs the embedded PostgreSQL in its data directory; "postgres":
+   * a scratch database on the machine's PostgreSQL, dropped on stop; { url }: that database, kept.
+   */
+  database?: DatabaseKind | { url: string };
+  /** How many nodes share the database (default 1); more than one needs a shared database. */
+  nodes?: number;
+  /** Share events between nodes through Redis: true = the machine's, under a prefix of the server's own; a string = that URL. */
+  redis?: boolean | string;
+  /** Serve the dashboard's pages (needs a `next build`); default off: the API only. */
+  ui?: boolean;
+  /** Node options before `--import tsx`, e.g. ["--cpu-prof", "--cpu-prof-dir=…"]. */
+  nodeArgs?: string[];
+  /** The port (one node only; default a free one). */
+  port?: number;
+  /** The embedded PostgreSQL's port (one node only; default a free one). */
+  embeddedPgPort?: number;
+  /** The bootstrap admin token (default a random one). */
+  adminToken?: string;
+  /** LOG_LEVEL (default info). Readiness does not depend on it. */
+  logLevel?: string;
+  /** More environment, applied last (an empty string removes a variable). */
+  env?: Record<string, string>;
+  /** Names the data directories, the scratch database and the Redis prefix: sb-<label>-… (default "test"). */
+  label?: string;
+  /** The PostgreSQL server a "postgres" scratch database is made on (default the machine's). */
+  postgresUrl?: string;
+  echo?: NodeProcessOptions["echo"];
+  maxOutputChars?: number;
+  startTimeoutMs?: number;
+  stopTimeoutMs?: number;
+}
+
+/** Stops the embedded PostgreSQL a SIGKILLed server left running in its data directory. */
+async function stopLeftoverEmbeddedPostgres(dataDir: string) {
+  const pidFile = path.join(dataDir, "pg", "postmaster.pid");
+  const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8").split("\n")[0]) : 0;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
   };
-  const nodes: ServerProcess[] = [];
-  for (let i = 0; i < (options.nodes ?? 3); i++) nodes.push(await startServerProcess({ database: { url: db.url }, env }));
+  if (!(pid > 0) || !alive()) return;
+  process.kill(pid, "SIGINT"); // fast shutdown
+  await waitFor(() => !alive(), `the embedded PostgreSQL (pid ${pid}) to stop`, 10_000).catch(() => process.kill(pid, "SIGKILL"));
+}
+
+/**
+ * The one way tests, e2e and the benchmark start Switchboard: the real server
+ * (`node [nodeArgs] --import tsx server/main.ts`, production mode) in child processes, each node
+ * with a data directory of its own, ready once `GET /api/v1/health` answers.
+ */
+export async function startServerProcess(options: ServerOptions = {}): Promise<ServerProcess> {
+  const label = options.label ?? "test";
+  const count = options.nodes ?? 1;
+  const database = options.database ?? "embedded";
+  if (count > 1 && database === "embedded") throw new Error("several nodes need a shared database: database \"postgres\" or { url }");
+  if (count > 1 && (options.port !== undefined || options.embeddedPgPort !== undefined)) throw new Error("fixed ports are for one node");
+  const scratch = database === "postgres" ? await createScratchDatabase({ server: options.postgresUrl, prefix: label }) : null;
+  const databaseUrl = typeof database === "object" ? database.url : scratch?.url;
+  const adminToken = options.adminToken ?? options.env?.ADMIN_TOKEN ?? `${label}-admin-${randomBytes(12).toString("hex")}`;
+  const redisUrl = options.redis === true ? MACHINE_REDIS : options.redis || undefined;
+  const shared: Record<string, string | undefined> = {
+    NODE_ENV: "production",
+    UI: options.ui ? "1" : "0",
+    HOST: "127.0.0.1",
+    ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: options.logLevel ?? "info",
+    DEMO: "0",
+    NEXT_TELEMETRY_DISABLED: "1",
+    CHECKPOINT_DISABLE: "1",
+    // Not the project's .env (a developer's DATABASE_URL or REDIS_URL must not reach a test server);
+    // tests of the file pass their own ENV_FILE.
+    ENV_FILE: "/dev/null",
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: redisUrl ? `sb-${label}-${randomBytes(4).toString("hex")}` : undefined,
+  };
+  const dataDirs: string[] = [];
+  const nodes: NodeProcess[] = [];
+  const removeData = async () => {
+    for (const dir of dataDirs) {
+      await stopLeftoverEmbeddedPostgres(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    await scratch?.drop();
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const dataDir = tempDir(`sb-${label}`);
+      // Run as root, the embedded PostgreSQL runs as the "postgres" user, which must be able to enter it.
+      fs.chmodSync(dataDir, 0o755);
+      dataDirs.push(dataDir);
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        ...shared,
+        PORT: String(options.port ?? (await freePort())),
+        DATA_DIR: dataDir,
+        EMBEDDED_PG_PORT: String(options.embeddedPgPort ?? (await freePort())),
+        ...options.env,
+      };
+      for (const [k, v] of Object.entries(env)) if (v === undefined || v === "") delete env[k];
+      nodes.push(
+        await startNodeProcess({
+          env,
+          nodeArgs: options.nodeArgs,
+          echo: options.echo,
+          maxOutputChars: options.maxOutputChars,
+          startTimeoutMs: options.startTimeoutMs,
+          stopTimeoutMs: options.stopTimeoutMs,
+        }),
+      );
+    }
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.terminate()));
+    await removeData().catch(() => {});
+    throw err;
+  }
+  const firstFailure = (codes: (number | null)[]) => codes.find((c) => c !== 0) ?? 0;
   return {
     nodes,
     get url() {
       return nodes[Math.floor(Math.random() * nodes.length)]!.url;
     },
-    adminToken: nodes[0]!.adminToken,
+    adminToken,
     env: nodes[0]!.env,
+    databaseUrl,
     output: () => nodes.map((n) => n.output()).join("\n"),
     stop: async () => {
-      const codes = await Promise.all(nodes.map((n) => n.stop()));
-      await db.drop();
-      return codes.find((c) => c !== 0) ?? 0;
+      const codes = await Promise.all(nodes.map((n) => n.terminate()));
+      await removeData();
+      return firstFailure(codes);
     },
     kill: async () => {
       await Promise.all(nodes.map((n) => n.kill()));
     },
-    terminate: async () => {
-      const codes = await Promise.all(nodes.map((n) => n.terminate()));
-      return codes.find((c) => c !== 0) ?? 0;
-    },
+    terminate: async () => firstFailure(await Promise.all(nodes.map((n) => n.terminate()))),
     restart: async () => {
       await Promise.all(nodes.map((n) => n.restart()));
     },
@@ -208,14 +364,4 @@ export async function api(server: ServerProcess, method: string, pathname: strin
     json = text;
   }
   return { status: res.status, headers: res.headers, body: json as Record<string, unknown> & { error?: { code: string; message: string } } };
-}
-
-export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

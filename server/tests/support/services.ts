@@ -76,38 +76,77 @@ export async function machineRedisAvailable(): Promise<boolean> {
 
 export interface TestDatabase {
   url: string;
+  /** The database's name on the PostgreSQL server (undefined for an embedded one). */
+  name?: string;
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database on the machine's PostgreSQL server. */
-export async function createMachineDatabase(): Promise<TestDatabase> {
-  const name = `sb_test_${randomBytes(5).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: MACHINE_POSTGRES });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(MACHINE_POSTGRES);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: MACHINE_POSTGRES });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+/** Scratch databases created on a PostgreSQL server and not dropped yet: name -> admin URL. */
+const undropped = new Map<string, string>();
+
+async function adminQuery(server: string, sql: string) {
+  const client = new pg.Client({ connectionString: server });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
-/** A fresh embedded PostgreSQL in a temporary directory. */
-export async function createEmbeddedDatabase(): Promise<TestDatabase> {
-  const dataDir = tempDir("sb-embedded");
-  const db = await startEmbeddedDatabase({ dataDir, port: await freePort() });
-  return {
-    url: db.url,
-    drop: async () => {
-      await db.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+export const SCRATCH_DATABASE_NAME = /^[a-z0-9_]+$/;
+
+/** Drops a scratch database on a PostgreSQL server (no error when it is gone already). */
+export async function dropScratchDatabase(name: string, server = MACHINE_POSTGRES) {
+  if (!SCRATCH_DATABASE_NAME.test(name)) throw new Error(`not a scratch database name: ${name}`);
+  await adminQuery(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  undropped.delete(name);
+}
+
+/**
+ * The one way tests, e2e and the benchmark make a scratch database:
+ * - `kind: "postgres"` (default): a fresh, empty database on a PostgreSQL server (`server`, default
+ *   the machine's), named `name` or `sb_<prefix>_<random>`; `drop()` removes it;
+ * - `kind: "embedded"`: a fresh embedded PostgreSQL in a temporary directory; `drop()` stops it and
+ *   removes the directory.
+ */
+export async function createScratchDatabase(options: { kind?: "postgres" | "embedded"; server?: string; name?: string; prefix?: string } = {}): Promise<TestDatabase> {
+  if (options.kind === "embedded") {
+    const dataDir = tempDir("sb-embedded");
+    const db = await startEmbeddedDatabase({ dataDir, port: await freePort() });
+    return {
+      url: db.url,
+      drop: async () => {
+        await db.stop();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const server = options.server ?? MACHINE_POSTGRES;
+  const name = options.name ?? `sb_${options.prefix ?? "test"}_${randomBytes(5).toString("hex")}`;
+  if (!SCRATCH_DATABASE_NAME.test(name)) throw new Error(`a scratch database name is lower-case letters, digits and _: ${name}`);
+  await adminQuery(server, `CREATE DATABASE "${name}"`);
+  undropped.set(name, server);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: () => dropScratchDatabase(name, server) };
+}
+
+/** On an error or ^C path: drops every scratch database this process created and has not dropped. */
+export async function dropLeftoverDatabases() {
+  await Promise.allSettled([...undropped].map(([name, server]) => dropScratchDatabase(name, server)));
+}
+
+/**
+ * Waits for a condition, not for a time: polls `probe` (every `intervalMs`) until it returns a truthy
+ * value, which it returns; fails after `timeoutMs`.
+ */
+export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 10_000, intervalMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
