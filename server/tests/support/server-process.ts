@@ -257,25 +257,36 @@ export async function startServerProcess(options: ServerOptions = {}): Promise<S
       // Run as root, the embedded PostgreSQL runs as the "postgres" user, which must be able to enter it.
       fs.chmodSync(dataDir, 0o755);
       dataDirs.push(dataDir);
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        ...shared,
-        PORT: String(options.port ?? (await freePort())),
-        DATA_DIR: dataDir,
-        EMBEDDED_PG_PORT: String(options.embeddedPgPort ?? (await freePort())),
-        ...options.env,
-      };
-      for (const [k, v] of Object.entries(env)) if (v === undefined || v === "") delete env[k];
-      nodes.push(
-        await startNodeProcess({
-          env,
-          nodeArgs: options.nodeArgs,
-          echo: options.echo,
-          maxOutputChars: options.maxOutputChars,
-          startTimeoutMs: options.startTimeoutMs,
-          stopTimeoutMs: options.stopTimeoutMs,
-        }),
-      );
+      // A free port found now can be taken by another process before the server binds it: a start
+      // that fails on EADDRINUSE tries again on other ports (only when the test chose no port).
+      for (let attempt = 1; ; attempt++) {
+        const env: NodeJS.ProcessEnv = {
+          ...process.env,
+          ...shared,
+          PORT: String(options.port ?? (await freePort())),
+          DATA_DIR: dataDir,
+          EMBEDDED_PG_PORT: String(options.embeddedPgPort ?? (await freePort())),
+          ...options.env,
+        };
+        for (const [k, v] of Object.entries(env)) if (v === undefined || v === "") delete env[k];
+        try {
+          nodes.push(
+            await startNodeProcess({
+              env,
+              nodeArgs: options.nodeArgs,
+              echo: options.echo,
+              maxOutputChars: options.maxOutputChars,
+              startTimeoutMs: options.startTimeoutMs,
+              stopTimeoutMs: options.stopTimeoutMs,
+            }),
+          );
+          break;
+        } catch (err) {
+          const portChosenHere = options.port === undefined && options.env?.PORT === undefined;
+          if (attempt >= 3 || !portChosenHere || !/EADDRINUSE|address already in use/i.test(String(err))) throw err;
+          await stopLeftoverEmbeddedPostgres(dataDir);
+        }
+      }
     }
   } catch (err) {
     await Promise.all(nodes.map((n) => n.terminate()));
