@@ -26,14 +26,16 @@ export async function seedHistory(databaseUrl: string, count: number): Promise<{
     );
     for (const ix of indexes) await c.query(`DROP INDEX "${ix.indexname}"`);
     await c.query(
-      `INSERT INTO event (channel, seq, id, type, ts, agent, project, payload)
+      // payload_bytes as the server keeps it at publish: the payload's size as stored.
+      `INSERT INTO event (channel, seq, id, type, ts, agent, project, payload, payload_bytes)
        SELECT $1, g, gen_random_uuid(),
          ($2::text[])[1 + (g / 20) % 10],
          now() - make_interval(secs => ($3 - g) / 100.0),
          'agent-' || lpad((g % 20)::text, 2, '0'),
          'proj-' || ((g / 200) % 5),
-         jsonb_build_object('taskId', 'T-' || g, 'title', 'seeded event number ' || g || ' for the history benchmark', 'n', g)
-       FROM generate_series(1, $3::bigint) g`,
+         p.payload, octet_length(p.payload::text)
+       FROM generate_series(1, $3::bigint) g,
+         LATERAL (SELECT jsonb_build_object('taskId', 'T-' || g, 'title', 'seeded event number ' || g || ' for the history benchmark', 'n', g) AS payload) p`,
       [HISTORY_CHANNEL, TYPES, count],
     );
     for (const ix of indexes) await c.query(ix.indexdef);

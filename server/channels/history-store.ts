@@ -1,8 +1,12 @@
 import type { SwitchboardEvent } from "../../lib/protocol";
 import type { NormalizedFilter } from "./filter";
 
-/** An event accepted by the hub, before the store gives it a seq. */
-export type NewEvent = Omit<SwitchboardEvent, "seq">;
+/**
+ * An event accepted by the hub, before the store gives it a seq. `payloadBytes` is its payload's size
+ * as stored (lib/payload-rules.ts), which a store may keep so that reads can count an answer's bytes
+ * without printing every payload first; it is not part of the envelope.
+ */
+export type NewEvent = Omit<SwitchboardEvent, "seq"> & { payloadBytes?: number };
 
 export interface ReadQuery {
   channel: string;

@@ -248,6 +248,7 @@ export class Hub {
         agent: input.agent ?? null,
         project: input.project ?? null,
         payload: input.payload,
+        payloadBytes,
       };
     });
     this.options.admitPublish?.(principal, { events: events.length, bytes });

@@ -16,7 +16,8 @@ export class MemoryHistoryStore implements HistoryStore {
     for (const e of events) this.channelOrThrow(e.channel);
     return events.map((e) => {
       const ch = this.channelOrThrow(e.channel);
-      const committed = { ...e, seq: ++ch.lastSeq };
+      // The envelope only: `payloadBytes` is the store's to keep, not the event's.
+      const committed: SwitchboardEvent = { v: e.v, id: e.id, channel: e.channel, seq: ++ch.lastSeq, type: e.type, ts: e.ts, agent: e.agent, project: e.project, payload: e.payload };
       ch.events.push(committed);
       return committed;
     });

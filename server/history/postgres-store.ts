@@ -12,12 +12,12 @@ import { ENVELOPE_JSON_BYTES, type EncodedReadResult, type HistoryStore, type Ne
  * as a float8 (exact up to 2^53) and ts as the ISO string. The payload comes as parsed JSON for
  * `read`, and as its JSON text for `readEncoded`, which never needs it as an object.
  */
-const columns = (payload: "payload" | "payload_text") =>
+const columns = (payload: string) =>
   `seq::float8 AS seq, id::text AS id, type, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ts, agent, project, ${payload} AS payload`;
 type Row<P> = [seq: number, id: string, type: string, ts: string, agent: string | null, project: string | null, payload: P];
 type EventRow = Row<Record<string, unknown>>;
-/** A page row: the event's columns and how many rows the read found before its byte budget cut. */
-type PageRow<P> = [...Row<P>, candidates: string | null];
+/** A page row: the event's columns, and whether it is the row past the byte budget (no payload). */
+type PageRow<P> = [...Row<P>, cut: boolean | null];
 
 const jsonOrNull = (value: string | null) => (value === null ? "null" : JSON.stringify(value));
 
@@ -110,9 +110,9 @@ const APPEND_SQL = `
   ), inserted AS (
     -- Without a counter row, base is NULL and so is seq: the NOT NULL constraint fails the whole
     -- transaction, as it must when a batch names a channel that has no counter.
-    INSERT INTO event (channel, seq, id, type, ts, agent, project, payload)
+    INSERT INTO event (channel, seq, id, type, ts, agent, project, payload, payload_bytes)
     SELECT $1, (SELECT base FROM counter) + t.ord, (t.e->>'id')::uuid, t.e->>'type', (t.e->>'ts')::timestamptz,
-           t.e->>'agent', t.e->>'project', t.e->'payload'
+           t.e->>'agent', t.e->>'project', t.e->'payload', (t.e->>'bytes')::int
       FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(e, ord)
     RETURNING 1
   )
@@ -121,7 +121,7 @@ const APPEND_SQL = `
 /** The JSON of one channel's part of a batch, in the shape APPEND_SQL reads. */
 const batchJson = (events: readonly NewEvent[]) => {
   try {
-    return JSON.stringify(events.map((e) => ({ id: e.id, type: e.type, ts: e.ts, agent: e.agent, project: e.project, payload: e.payload })));
+    return JSON.stringify(events.map((e) => ({ id: e.id, type: e.type, ts: e.ts, agent: e.agent, project: e.project, payload: e.payload, bytes: e.payloadBytes })));
   } catch (err) {
     // Too deep (RangeError) or too long to encode: the events' fault, not the database's.
     throw new SwitchboardError("invalid_request", `The events could not be encoded for the database: ${String(err)}`, { cause: err });
@@ -241,7 +241,7 @@ export class PostgresHistoryStore implements HistoryStore {
     const limit = params.add(q.limit <= 0 ? 0 : q.limit + 1, "::int");
     const order = q.newest ? "DESC" : "ASC";
     const branches = filterBranches(q.filter, params).map(
-      (conditions) => `(SELECT seq, id, type, ts, agent, project, payload FROM event
+      (conditions) => `(SELECT seq, id, type, ts, agent, project, payload, payload_bytes FROM event
           WHERE channel = ${channel} AND seq > ${after} AND seq <= least((SELECT last_seq FROM head), ${upTo})${conditions}
           ORDER BY seq ${order} LIMIT ${limit})`,
     );
@@ -256,23 +256,26 @@ export class PostgresHistoryStore implements HistoryStore {
    * The page's rows (in the order of the read, with the extra row), cut where their JSON would pass
    * the byte budget, and the head, which comes as an extra last row, the only one without an id. The
    * cut happens in the database, so a page of large events never reaches this process whole: each
-   * row counts its payload as printed plus the envelope (`eventJsonBytes`), the payload's text made
-   * once per row (`OFFSET 0` keeps the planner from inlining it twice).
+   * row counts its payload as stored (`payload_bytes`, kept at append; printed only for rows stored
+   * before it was) plus the envelope (`eventJsonBytes`), and only the rows kept are printed.
    */
   private async queryPage<P>(q: ReadQuery, payload: "payload" | "payload::text") {
     const params = new Params();
     const { order, head, page } = this.selectPage(q, params);
     const budget = params.add(q.maxBytes ?? Number.MAX_SAFE_INTEGER, "::bigint");
     const fixed = params.add(ENVELOPE_JSON_BYTES + q.channel.length, "::int");
+    // Every row up to the budget, and the first row past it without its payload (`cut`): it says
+    // the page stopped short.
     const { rows } = await this.pool.query<PageRow<P>>({
       text: `WITH ${head}
-       (SELECT ${columns(payload === "payload" ? "payload" : "payload_text")}, candidates FROM (
-          SELECT *, sum(${fixed} + octet_length(payload_text) + octet_length(type) + coalesce(octet_length(agent), 0) + coalesce(octet_length(project), 0))
-                      OVER (ORDER BY seq ${order} ROWS UNBOUNDED PRECEDING) AS running,
-                    row_number() OVER (ORDER BY seq ${order}) AS n,
-                    count(*) OVER () AS candidates
-            FROM (SELECT *, payload::text AS payload_text FROM (${page}) page OFFSET 0) page
-        ) sized WHERE n = 1 OR running <= ${budget} ORDER BY seq ${order})
+       (SELECT ${columns(`CASE WHEN cut THEN NULL ELSE ${payload} END`)}, cut FROM (
+          SELECT *, n > 1 AND running > ${budget} AS cut FROM (
+            SELECT *, sum(size) OVER w AS running, row_number() OVER w AS n
+              FROM (SELECT *, ${fixed} + coalesce(payload_bytes, octet_length(payload::text)) + octet_length(type) + coalesce(octet_length(agent), 0) + coalesce(octet_length(project), 0) AS size
+                      FROM (${page}) page) sized
+            WINDOW w AS (ORDER BY seq ${order} ROWS UNBOUNDED PRECEDING)
+          ) windowed WHERE n <= 2 OR running - size <= ${budget}
+        ) kept ORDER BY seq ${order})
        UNION ALL
        SELECT last_seq::float8, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM head`,
       values: params.values,
@@ -281,11 +284,16 @@ export class PostgresHistoryStore implements HistoryStore {
     const headRow = rows.at(-1);
     const hasHead = headRow !== undefined && headRow[1] === null;
     if (hasHead) rows.pop();
-    // The read asked for one more than `limit`; `candidates` is how many it found before the budget
-    // cut, so anything found and not returned means there is more.
-    const candidates = Number(rows[0]?.[7] ?? 0);
-    if (rows.length > q.limit) rows.length = q.limit;
-    const hasMore = candidates > rows.length;
+    // The read asked for one more than `limit`, and a page cut at the budget ends in a `cut` row.
+    let hasMore = false;
+    if (rows.at(-1)?.[7] === true) {
+      rows.pop();
+      hasMore = true;
+    }
+    if (rows.length > q.limit) {
+      rows.length = q.limit;
+      hasMore = true;
+    }
     if (q.newest) rows.reverse();
     return { rows: rows as unknown as Row<P>[], head: hasHead ? headRow[0] : 0, hasMore };
   }
