@@ -275,7 +275,7 @@ export class PostgresHistoryStore implements HistoryStore {
                       FROM (${page}) page) sized
             WINDOW w AS (ORDER BY seq ${order} ROWS UNBOUNDED PRECEDING)
           ) windowed WHERE n <= 2 OR running - size <= ${budget}
-        ) kept ORDER BY seq ${order})
+        ) kept ORDER BY kept.seq ${order})
        UNION ALL
        SELECT last_seq::float8, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM head`,
       values: params.values,
