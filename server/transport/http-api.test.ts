@@ -1,3 +1,4 @@
+import { rawRequest } from "./http/test-request";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -54,37 +55,13 @@ async function setup(overrides: { hub?: Partial<Hub>; views?: Partial<DashboardV
   return { calls, logs, request: await serve(handle) };
 }
 
-type Answer = { status: number; headers: http.IncomingHttpHeaders; body: { error?: { code: string; message: string } } };
-
 /** `handle` on a real HTTP server; returns a client for it. */
 async function serve(handle: ReturnType<typeof createHttpApi>) {
   const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   servers.push(server);
   const port = (server.address() as AddressInfo).port;
-  /** Sends the head and `body`, but declares `declared` bytes: the rest never comes. */
-  return (method: string, path: string, options: { token?: string; body?: string; declared?: number } = {}) =>
-    new Promise<Answer>((resolve, reject) => {
-      const body = options.body ?? "";
-      const req = http.request(
-        {
-          host: "127.0.0.1",
-          port,
-          method,
-          path,
-          agent: false,
-          headers: { ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}), "Content-Length": String(options.declared ?? Buffer.byteLength(body)) },
-        },
-        (res) => {
-          let text = "";
-          res.on("data", (d: Buffer) => (text += d));
-          res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : {} }));
-        },
-      );
-      req.on("error", reject);
-      if (options.declared === undefined) req.end(body);
-      else req.write(body);
-    });
+  return (method: string, path: string, options?: Parameters<typeof rawRequest>[3]) => rawRequest(port, method, path, options);
 }
 
 const servers: http.Server[] = [];

@@ -1,3 +1,4 @@
+import { rawRequest } from "./test-request";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
@@ -44,34 +45,7 @@ async function serve(routes: readonly Route<Deps>[]) {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   servers.push(server);
   const { port } = server.address() as AddressInfo;
-  /** Sends the head and `body`, but declares `declared` bytes: the rest never comes. */
-  const request = (method: string, path: string, options: { token?: string; body?: string; declared?: number } = {}) =>
-    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Record<string, unknown> & { error?: { code: string; message: string } } }>(
-      (resolve, reject) => {
-        const body = options.body ?? "";
-        const req = http.request(
-          {
-            host: "127.0.0.1",
-            port,
-            method,
-            path,
-            agent: false,
-            headers: {
-              ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
-              "Content-Length": String(options.declared ?? Buffer.byteLength(body)),
-            },
-          },
-          (res) => {
-            let text = "";
-            res.on("data", (d: Buffer) => (text += d));
-            res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : {} }));
-          },
-        );
-        req.on("error", reject);
-        if (options.declared === undefined) req.end(body);
-        else req.write(body);
-      },
-    );
+  const request = (method: string, path: string, options?: Parameters<typeof rawRequest>[3]) => rawRequest(port, method, path, options);
   return { calls: deps.calls, logs, request };
 }
 
